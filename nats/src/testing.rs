@@ -1,0 +1,368 @@
+//! A test harness that runs real `nats-server` processes.
+//!
+//! Each [`NatsServer`] gets free ports and a temporary JetStream store, is
+//! ready (JetStream answering) when `start` returns, and is killed, with its
+//! store removed, when dropped. It can be stopped and restarted on the same
+//! port and store to simulate outages. [`NatsCluster`] runs three such
+//! servers as one JetStream cluster.
+//!
+//! The binary is found through `NATS_SERVER_BIN`, then the project-local
+//! install (`.tools/venv/bin/nats-server`, made by `just install-nats`), then
+//! `PATH`.
+
+use std::{
+    fs::File,
+    io,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use tempfile::TempDir;
+
+/// How long a server may take to become ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the harness could not run a server.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// No nats-server binary was found.
+    #[error(
+        "nats-server not found: run `just install-nats` (installs the pinned nats-server \
+         2.15.1 into .tools/), or set NATS_SERVER_BIN to a nats-server binary"
+    )]
+    BinaryNotFound,
+    /// The process could not be started or the store not created.
+    #[error("cannot start nats-server: {0}")]
+    Io(#[from] io::Error),
+    /// The server exited or did not become ready in time.
+    #[error("nats-server did not become ready: {reason}\n--- server log ---\n{log}")]
+    NotReady {
+        /// What went wrong.
+        reason: String,
+        /// The tail of the server's log.
+        log: String,
+    },
+}
+
+/// Locates the nats-server binary (see the module docs for the order).
+pub fn nats_server_binary() -> Result<PathBuf, HarnessError> {
+    if let Some(path) = std::env::var_os("NATS_SERVER_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/nats-server");
+    if local.is_file() {
+        return Ok(local);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("nats-server"))
+        .find(|candidate| candidate.is_file())
+        .ok_or(HarnessError::BinaryNotFound)
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Settings for one server; start it with [`ServerBuilder::start`].
+#[derive(Debug, Clone, Default)]
+pub struct ServerBuilder {
+    port: Option<u16>,
+    args: Vec<String>,
+}
+
+impl ServerBuilder {
+    /// Listen on this client port instead of a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Extra `nats-server` command-line arguments (auth, limits, ...).
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Several extra arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Starts the server and waits until JetStream answers.
+    pub async fn start(self) -> Result<NatsServer, HarnessError> {
+        let mut server = NatsServer {
+            binary: nats_server_binary()?,
+            store: tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?,
+            port: self.port.unwrap_or(free_port()?),
+            args: self.args,
+            child: None,
+        };
+        server.spawn()?;
+        server.wait_ready().await?;
+        Ok(server)
+    }
+}
+
+/// A running nats-server with JetStream, killed and cleaned up on drop.
+#[derive(Debug)]
+pub struct NatsServer {
+    binary: PathBuf,
+    store: TempDir,
+    port: u16,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    /// Starts a server on a free port with a fresh store.
+    pub async fn start() -> Result<Self, HarnessError> {
+        Self::builder().start().await
+    }
+
+    /// Settings for a server with extra options.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The client port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The JetStream store directory.
+    pub fn store_dir(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// Connects a plain client (no authentication).
+    pub async fn connect(&self) -> async_nats::Client {
+        async_nats::connect(self.url())
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to test server {}: {e}", self.url()))
+    }
+
+    /// Kills the server at once (SIGKILL), keeping its port and store.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server gracefully (SIGTERM), keeping its port and store.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let terminated = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .is_ok_and(|status| status.success());
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while terminated && Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same store.
+    pub async fn restart(&mut self) -> Result<(), HarnessError> {
+        self.kill();
+        self.spawn()?;
+        self.wait_ready().await
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.store.path().join("nats-server.log")
+    }
+
+    fn spawn(&mut self) -> Result<(), HarnessError> {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.log_path())?;
+        let store = self.store.path().join("jetstream");
+        let child = Command::new(&self.binary)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(&store)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until the server accepts clients and JetStream answers.
+    async fn wait_ready(&mut self) -> Result<(), HarnessError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut last_error = String::from("no attempt made");
+        while Instant::now() < deadline {
+            if !self.is_running() {
+                return Err(self.not_ready("the process exited".to_owned()));
+            }
+            match jetstream_answers(&self.url(), &self.args).await {
+                Ok(()) => return Ok(()),
+                Err(e) => last_error = e,
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(self.not_ready(format!("timed out; last error: {last_error}")))
+    }
+
+    fn not_ready(&mut self, reason: String) -> HarnessError {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        self.kill();
+        HarnessError::NotReady {
+            reason,
+            log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Connects (with the token or user/password among `args`, if any) and asks
+/// JetStream for the account's info.
+async fn jetstream_answers(url: &str, args: &[String]) -> Result<(), String> {
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let mut options = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_millis(500))
+        .max_reconnects(Some(0));
+    if let Some(token) = value_of("--auth") {
+        options = options.token(token);
+    }
+    if let (Some(user), Some(pass)) = (value_of("--user"), value_of("--pass")) {
+        options = options.user_and_password(user, pass);
+    }
+    let client = options.connect(url).await.map_err(|e| e.to_string())?;
+    let js = async_nats::jetstream::new(client);
+    tokio::time::timeout(Duration::from_secs(2), js.query_account())
+        .await
+        .map_err(|_| "JetStream did not answer".to_owned())?
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Three nats-servers forming one JetStream cluster.
+#[derive(Debug)]
+pub struct NatsCluster {
+    nodes: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    /// Starts a 3-node cluster and waits until JetStream answers on every node.
+    pub async fn start() -> Result<Self, HarnessError> {
+        Self::start_with(3).await
+    }
+
+    /// Starts a cluster of `size` nodes.
+    pub async fn start_with(size: usize) -> Result<Self, HarnessError> {
+        let binary = nats_server_binary()?;
+        let mut ports = Vec::with_capacity(size);
+        for _ in 0..size {
+            ports.push((free_port()?, free_port()?));
+        }
+        let routes: Vec<String> = ports
+            .iter()
+            .map(|(_, cluster)| format!("nats://127.0.0.1:{cluster}"))
+            .collect();
+        let mut nodes = Vec::with_capacity(size);
+        for (i, (client_port, cluster_port)) in ports.iter().enumerate() {
+            let mut node = NatsServer {
+                binary: binary.clone(),
+                store: tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?,
+                port: *client_port,
+                args: vec![
+                    "--name".into(),
+                    format!("node-{}", i + 1),
+                    "--cluster_name".into(),
+                    "jimbot-test".into(),
+                    "--cluster".into(),
+                    format!("nats://127.0.0.1:{cluster_port}"),
+                    "--routes".into(),
+                    routes.join(","),
+                ],
+                child: None,
+            };
+            node.spawn()?;
+            nodes.push(node);
+        }
+        // JetStream answers only once the nodes have met and elected a leader.
+        for node in &mut nodes {
+            node.wait_ready().await?;
+        }
+        Ok(Self { nodes })
+    }
+
+    /// The nodes, in start order.
+    pub fn nodes(&self) -> &[NatsServer] {
+        &self.nodes
+    }
+
+    /// One node, to kill or restart it.
+    pub fn node_mut(&mut self, index: usize) -> &mut NatsServer {
+        &mut self.nodes[index]
+    }
+
+    /// Every node's URL, comma-separated, as `--nats-url`/`NATS_URL` take them.
+    pub fn urls(&self) -> String {
+        let urls: Vec<String> = self.nodes.iter().map(NatsServer::url).collect();
+        urls.join(",")
+    }
+
+    /// Every node's address, as `async_nats::connect` takes them.
+    pub fn server_addrs(&self) -> Vec<async_nats::ServerAddr> {
+        self.nodes
+            .iter()
+            .map(|node| {
+                node.url()
+                    .parse()
+                    .unwrap_or_else(|e| panic!("harness URL {} invalid: {e}", node.url()))
+            })
+            .collect()
+    }
+}

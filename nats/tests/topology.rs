@@ -1,0 +1,226 @@
+//! Provisioning against a real server: idempotent, updating, refusing.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use jimbot_nats::{
+    Outcome, ProvisionErrorKind, Readiness, Topology, TopologyOptions,
+    provision::{ResourceKind, provision},
+    subject,
+    testing::{NatsCluster, NatsServer},
+    topology::streams,
+};
+
+#[tokio::test]
+async fn provisioning_twice_changes_nothing_the_second_time() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    let topology = Topology::standard(&TopologyOptions::default());
+
+    let first = provision(&js, &topology).await.expect("first provisioning");
+    assert!(
+        first
+            .outcomes
+            .iter()
+            .all(|(_, _, o)| *o == Outcome::Created),
+        "{first:?}"
+    );
+    assert_eq!(first.outcomes.len(), topology.streams.len() + 2);
+
+    let second = provision(&js, &topology)
+        .await
+        .expect("second provisioning");
+    assert!(second.is_unchanged(), "{second:?}");
+
+    let info = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.config.subjects, vec!["jimbot.game.>".to_owned()]);
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
+    assert_eq!(info.config.discard, stream::DiscardPolicy::New);
+    let commands = js
+        .get_stream(streams::COMMANDS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(
+        commands.config.retention,
+        stream::RetentionPolicy::WorkQueue
+    );
+    js.get_key_value("coordinator-leases")
+        .await
+        .expect("bucket exists");
+}
+
+#[tokio::test]
+async fn changed_limits_are_updated_in_place() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    provision(&js, &Topology::standard(&TopologyOptions::default()))
+        .await
+        .expect("provision");
+
+    let options = TopologyOptions {
+        game_events_max_age: Duration::from_secs(3600),
+        ..TopologyOptions::default()
+    };
+    let report = provision(&js, &Topology::standard(&options))
+        .await
+        .expect("update");
+    let updated: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|(_, _, o)| *o != Outcome::Unchanged)
+        .collect();
+    assert_eq!(updated.len(), 1, "{report:?}");
+    let (kind, name, outcome) = updated[0];
+    assert_eq!(
+        (*kind, name.as_str()),
+        (ResourceKind::Stream, streams::GAME_EVENTS)
+    );
+    let Outcome::Updated(differences) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(differences.len(), 1);
+    assert_eq!(differences[0].field, "max_age");
+
+    let info = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.config.max_age, Duration::from_secs(3600));
+}
+
+#[tokio::test]
+async fn unchangeable_difference_is_a_clear_conflict() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    // Someone created COMMANDS by hand with the wrong retention.
+    js.create_stream(stream::Config {
+        name: streams::COMMANDS.into(),
+        subjects: vec!["jimbot.commands.>".into()],
+        retention: stream::RetentionPolicy::Limits,
+        ..Default::default()
+    })
+    .await
+    .expect("create");
+
+    let err = provision(&js, &Topology::standard(&TopologyOptions::default()))
+        .await
+        .expect_err("retention cannot change");
+    assert_eq!(err.kind(), ProvisionErrorKind::Conflict);
+    assert!(
+        err.differences().iter().any(|d| d.field == "retention"),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("COMMANDS") && message.contains("retention"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_follows_connection_and_streams() {
+    let mut server = NatsServer::start().await.expect("start");
+    let client = server.connect().await;
+    let topology = Topology::standard(&TopologyOptions::default());
+    let readiness = Readiness::new(client.clone(), &topology);
+
+    let problems = readiness
+        .check()
+        .await
+        .expect_err("nothing provisioned yet");
+    assert!(
+        problems.iter().any(|p| p.contains("GAME_EVENTS")),
+        "{problems:?}"
+    );
+
+    provision(&jetstream::new(client.clone()), &topology)
+        .await
+        .expect("provision");
+    readiness.check().await.expect("ready once provisioned");
+
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        readiness.check().await.is_err(),
+        "not ready while NATS is down"
+    );
+
+    server.restart().await.expect("restart");
+    let mut ready = false;
+    for _ in 0..100 {
+        if readiness.check().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again after the client reconnects by itself");
+}
+
+#[tokio::test]
+async fn cluster_topology_uses_three_replicas() {
+    let cluster = NatsCluster::start().await.expect("cluster");
+    let client = async_nats::connect(cluster.server_addrs())
+        .await
+        .expect("connect");
+    let js = jetstream::new(client);
+    let topology = Topology::standard(&TopologyOptions {
+        replicas: 3,
+        ..Default::default()
+    });
+    provision(&js, &topology).await.expect("provision R3");
+    assert!(
+        provision(&js, &topology)
+            .await
+            .expect("again")
+            .is_unchanged()
+    );
+    let info = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.config.num_replicas, 3);
+    assert_eq!(info.cluster.expect("cluster info").replicas.len(), 2);
+}
+
+#[test]
+fn streams_do_not_overlap_and_never_capture_requests() {
+    let topology = Topology::standard(&TopologyOptions::default());
+    let filters: Vec<(&str, &str)> = topology
+        .streams
+        .iter()
+        .flat_map(|s| {
+            s.subjects
+                .iter()
+                .map(move |f| (s.name.as_str(), f.as_str()))
+        })
+        .collect();
+    for (i, (a_name, a)) in filters.iter().enumerate() {
+        assert!(
+            !subject::overlaps(a, &subject::rpc_all()),
+            "{a_name} captures requests"
+        );
+        for (b_name, b) in &filters[i + 1..] {
+            assert!(!subject::overlaps(a, b), "{a_name} and {b_name} overlap");
+        }
+    }
+}

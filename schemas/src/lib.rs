@@ -1,0 +1,1 @@
+//! jimbot-schemas
