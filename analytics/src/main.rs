@@ -1,1 +1,35 @@
-fn main() {}
+//! `jimbot-analytics`: JimBot analytics: turns game events into runs, statistics and metrics.
+//!
+//! This binary connects to NATS (waiting for it), provisions the JetStream
+//! topology and serves health and metrics; its own API follows.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use clap::Parser;
+use jimbot_service::{CommonArgs, run::not_found, telemetry::Telemetry};
+
+const SERVICE: &str = "jimbot-analytics";
+
+/// JimBot analytics: turns game events into runs, statistics and metrics.
+#[derive(Debug, Parser)]
+#[command(name = SERVICE, version, about)]
+struct Config {
+    /// HTTP listen address (query API, health and metrics).
+    #[arg(long, env = "ANALYTICS_HTTP_ADDR", default_value = "127.0.0.1:8081")]
+    http_addr: SocketAddr,
+
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
+    jimbot_service::run(SERVICE, config.http_addr, &config.common, |_nats| async {
+        Router::new().fallback(not_found)
+    })
+    .await?;
+    Ok(())
+}

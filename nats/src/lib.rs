@@ -14,4 +14,4 @@ pub use connect::{ConnectError, ConnectErrorKind, NatsArgs, connect, connect_wit
 pub use provision::{Outcome, ProvisionError, ProvisionErrorKind, Report, provision};
 pub use readiness::Readiness;
 pub use subject::Token;
-pub use topology::{Topology, TopologyOptions};
+pub use topology::{Topology, TopologyArgs, TopologyOptions};

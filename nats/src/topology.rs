@@ -219,3 +219,72 @@ impl Topology {
             .collect()
     }
 }
+
+/// The tunable limits as flags with environment fallbacks. Every service
+/// provisions the same topology, so give them all the same values.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TopologyArgs {
+    /// Replicas per stream: 1 for a single server, 3 for a cluster (at most 5).
+    #[arg(
+        long = "stream-replicas",
+        env = "JIMBOT_STREAM_REPLICAS",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..=5)
+    )]
+    pub replicas: u8,
+
+    /// How long game events are kept (e.g. `30d`, `12h`).
+    #[arg(
+        long = "game-events-max-age",
+        env = "JIMBOT_GAME_EVENTS_MAX_AGE",
+        default_value = "30d",
+        value_parser = parse_duration
+    )]
+    pub game_events_max_age: Duration,
+
+    /// Most bytes GAME_EVENTS may hold; further publishes are refused.
+    #[arg(
+        long = "game-events-max-bytes",
+        env = "JIMBOT_GAME_EVENTS_MAX_BYTES",
+        default_value_t = 10 * 1024 * 1024 * 1024,
+        value_parser = clap::value_parser!(i64).range(1..)
+    )]
+    pub game_events_max_bytes: i64,
+
+    /// Window in which a repeated event id is recognised as a duplicate.
+    #[arg(
+        long = "duplicate-window",
+        env = "JIMBOT_DUPLICATE_WINDOW",
+        default_value = "2m",
+        value_parser = parse_duration
+    )]
+    pub duplicate_window: Duration,
+}
+
+impl TopologyArgs {
+    /// The options these flags describe; the duplicate window must fit in
+    /// the retention period.
+    pub fn options(&self) -> Result<TopologyOptions, String> {
+        if self.duplicate_window > self.game_events_max_age {
+            return Err(format!(
+                "--duplicate-window ({}) must not exceed --game-events-max-age ({})",
+                humantime::format_duration(self.duplicate_window),
+                humantime::format_duration(self.game_events_max_age)
+            ));
+        }
+        Ok(TopologyOptions {
+            replicas: usize::from(self.replicas),
+            game_events_max_age: self.game_events_max_age,
+            game_events_max_bytes: self.game_events_max_bytes,
+            duplicate_window: self.duplicate_window,
+        })
+    }
+}
+
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(raw).map_err(|e| e.to_string())?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}

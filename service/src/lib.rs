@@ -1,1 +1,20 @@
-//! jimbot-service
+//! What every JimBot service binary does at its edges, so each binary's
+//! `main` is only its own wiring:
+//!
+//! - [`telemetry`]: structured logs, and OTLP traces when configured;
+//! - [`metrics`]: the Prometheus recorder and HTTP request metrics;
+//! - [`health`]: `/health/live`, `/health/ready` and `/metrics`;
+//! - [`boot`]: connect to NATS (waiting for it) and provision the topology;
+//! - [`shutdown`]: the SIGTERM / Ctrl-C signal;
+//! - [`run`]: all of the above in order, for a service's `main`.
+
+pub mod boot;
+pub mod health;
+pub mod metrics;
+pub mod run;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use run::{CommonArgs, RunError, run};

@@ -1,0 +1,161 @@
+//! The life of a service process: serve health at once, get onto NATS, serve
+//! the service's own routes, and on SIGTERM drain and stop.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
+
+use async_nats::Client;
+use axum::{
+    Json, Router,
+    extract::Request,
+    http::{StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+};
+use jimbot_nats::{NatsArgs, Topology, TopologyArgs};
+use serde_json::json;
+use tower::ServiceExt;
+use tower_http::trace::TraceLayer;
+
+use crate::{boot, health, metrics, shutdown, telemetry::TelemetryArgs};
+
+/// The settings every service shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub nats: NatsArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub topology: TopologyArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub telemetry: TelemetryArgs,
+}
+
+/// Why a service stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A setting is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The HTTP address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Getting onto NATS failed for good.
+    #[error(transparent)]
+    Boot(#[from] boot::BootError),
+    /// The HTTP server failed.
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs a service until SIGTERM or Ctrl-C.
+///
+/// The HTTP listener is bound first, so `/health/live` answers while NATS is
+/// still awaited; the service's own routes answer 503 with `Retry-After`
+/// until `app` has built them from the connected client.
+pub async fn run<F, Fut>(
+    service: &'static str,
+    http_addr: SocketAddr,
+    common: &CommonArgs,
+    app: F,
+) -> Result<(), RunError>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Router>,
+{
+    let topology = Topology::standard(&common.topology.options().map_err(RunError::Config)?);
+    let metrics_handle = metrics::recorder();
+    metrics::describe_service(service);
+    let health = health::Health::default();
+    let app_slot: Arc<OnceLock<Router>> = Arc::default();
+
+    let listener = tokio::net::TcpListener::bind(http_addr)
+        .await
+        .map_err(|source| RunError::Bind {
+            addr: http_addr,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(RunError::Serve)?;
+    tracing::info!(service, http = %local_addr, "listening");
+
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = health::router(health.clone(), metrics_handle)
+        .layer(middleware::from_fn(metrics::track_http))
+        .fallback({
+            let app_slot = app_slot.clone();
+            move |request: Request| route_to_app(app_slot, request)
+        })
+        .layer(TraceLayer::new_for_http());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = http_stopped.await;
+            })
+            .await
+    });
+
+    let signal = shutdown::signal();
+    tokio::pin!(signal);
+    let client = tokio::select! {
+        booted = boot::onto_nats(&common.nats, service, &topology, &health) => Some(booted?),
+        () = &mut signal => None,
+    };
+    if let Some(client) = &client {
+        let router = app(client.clone())
+            .await
+            .layer(middleware::from_fn(metrics::track_http));
+        let _ = app_slot.set(router);
+        tracing::info!(service, "ready");
+        signal.await;
+    }
+
+    // Drain: report not ready, finish in-flight requests, then flush NATS.
+    health.start_draining();
+    let _ = stop_http.send(());
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(RunError::Serve(e)),
+        Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+    }
+    if let Some(client) = client
+        && let Err(e) = client.drain().await
+    {
+        tracing::warn!(error = %e, "draining the NATS connection failed");
+    }
+    tracing::info!(service, "stopped");
+    Ok(())
+}
+
+async fn route_to_app(app: Arc<OnceLock<Router>>, request: Request) -> Response {
+    match app.get() {
+        Some(router) => match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(infallible) => match infallible {},
+        },
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            Json(json!({ "error": "starting: not connected to NATS yet" })),
+        )
+            .into_response(),
+    }
+}
+
+/// The answer for paths no route matches: 404 with a JSON body.
+pub async fn not_found(request: Request) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": "not found", "path": request.uri().path() })),
+    )
+        .into_response()
+}
