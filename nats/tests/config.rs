@@ -1,0 +1,42 @@
+//! The shipped server configurations are valid for the pinned nats-server.
+
+use std::{path::Path, process::Command};
+
+use jimbot_nats::testing::nats_server_binary;
+
+fn config_files() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut files = vec![dir.join("dev.conf"), dir.join("production.conf")];
+    files.extend((1..=3).map(|i| dir.join(format!("cluster/node-{i}.conf"))));
+    files
+}
+
+#[test]
+fn every_config_passes_the_servers_own_check() {
+    let binary = nats_server_binary().expect("nats-server installed");
+    for file in config_files() {
+        let output = Command::new(&binary)
+            .arg("-t")
+            .arg("-c")
+            .arg(&file)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn durable_configs_fsync_every_write() {
+    for file in config_files()
+        .into_iter()
+        .filter(|f| !f.ends_with("dev.conf"))
+    {
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(text.contains("sync_interval: always"), "{}", file.display());
+    }
+}
