@@ -19,7 +19,7 @@ down:
 
 # Run every test (starts real nats-servers; installs the pinned one if missing).
 test: install-tools
-    cargo test --workspace --all-features
+    scripts/test.sh
 
 # Check formatting, lints and the protobuf schemas.
 lint: install-tools

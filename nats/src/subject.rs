@@ -3,7 +3,7 @@
 //! Nothing outside this module formats a subject string by hand: callers turn
 //! free-form input (session names, event types, reasons) into a [`Token`] and
 //! pass it to a builder here. That keeps the subject space in one table
-//! (`../../DESIGN.md`, "Subjects and streams") and makes injection of `.`, `*`
+//! (`docs/design.md`, "Subjects and streams") and makes injection of `.`, `*`
 //! or `>` through user input impossible.
 
 use std::fmt;

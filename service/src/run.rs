@@ -18,7 +18,8 @@ use axum::{
 use jimbot_nats::{NatsArgs, Topology, TopologyArgs};
 use serde_json::json;
 use tower::ServiceExt;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, TraceLayer};
+use tracing::Level;
 
 use crate::{boot, health, metrics, shutdown, telemetry::TelemetryArgs};
 
@@ -95,7 +96,10 @@ where
             let app_slot = app_slot.clone();
             move |request: Request| route_to_app(app_slot, request)
         })
-        .layer(TraceLayer::new_for_http());
+        .layer(
+            // INFO, not the default DEBUG: request spans are what gets exported.
+            TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)),
+        );
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
