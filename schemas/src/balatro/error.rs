@@ -26,6 +26,21 @@ pub enum BodyErrorKind {
     InvalidField,
 }
 
+impl BodyErrorKind {
+    /// A stable snake_case name, e.g. for a dead-letter subject or metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyErrorKind::Empty => "empty_body",
+            BodyErrorKind::InvalidJson => "invalid_json",
+            BodyErrorKind::TooDeep => "too_deep",
+            BodyErrorKind::NotAnObject => "not_an_object",
+            BodyErrorKind::MissingEvents => "missing_events",
+            BodyErrorKind::EventsNotArray => "events_not_array",
+            BodyErrorKind::InvalidField => "invalid_field",
+        }
+    }
+}
+
 /// The whole request body cannot be used; keep it raw with this reason.
 #[derive(Debug, Clone, Error)]
 #[error("{detail}")]
@@ -59,6 +74,17 @@ pub enum EventErrorKind {
     /// A field has a type the schema cannot accept (e.g. a string where a
     /// number belongs, a non-string `type`).
     InvalidField,
+}
+
+impl EventErrorKind {
+    /// A stable snake_case name, e.g. for a dead-letter subject or metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventErrorKind::NotAnObject => "event_not_an_object",
+            EventErrorKind::MissingType => "event_missing_type",
+            EventErrorKind::InvalidField => "event_invalid_field",
+        }
+    }
 }
 
 /// One event cannot be used; its siblings are unaffected.

@@ -1,0 +1,157 @@
+//! The gateway's router and the state its handlers share.
+
+use std::{sync::Arc, time::SystemTime};
+
+use async_nats::{Client, connection::State as ConnectionState, jetstream};
+use axum::{
+    BoxError, Json, Router,
+    error_handling::HandleErrorLayer,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, StatusCode, header},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
+use jimbot_nats::Token;
+use jimbot_service::run::not_found;
+use serde_json::json;
+use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer};
+
+use crate::{
+    commands,
+    config::Settings,
+    error::ApiError,
+    ingest::{self, build::RequestContext},
+    session::Session,
+};
+
+/// What the handlers share: the NATS connection and the settings.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    client: Client,
+    jetstream: jetstream::Context,
+    settings: Settings,
+    rate_limiter: Option<DefaultKeyedRateLimiter<Token>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.0.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over a connected client.
+    pub fn new(client: Client, settings: Settings) -> Self {
+        let jetstream = jetstream::ContextBuilder::new()
+            .ack_timeout(settings.publish_timeout)
+            .build(client.clone());
+        let rate_limiter = settings
+            .rate_limit
+            .map(|per_second| RateLimiter::keyed(Quota::per_second(per_second)));
+        Self(Arc::new(Inner {
+            client,
+            jetstream,
+            settings,
+            rate_limiter,
+        }))
+    }
+
+    /// The JetStream context (acks time out after the publish timeout).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.0.jetstream
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// Refuses at once when NATS is not connected (rather than letting the
+    /// request wait out the publish timeout) or the session is over its rate.
+    pub fn admit(&self, session: &Session) -> Result<(), ApiError> {
+        if self.0.client.connection_state() != ConnectionState::Connected {
+            return Err(ApiError::Unavailable(
+                "not connected to NATS; events are not stored, re-send them".to_owned(),
+            ));
+        }
+        if let Some(limiter) = &self.0.rate_limiter
+            && let Err(not_until) = limiter.check_key(session.token())
+        {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            return Err(ApiError::RateLimited {
+                session: session.token().to_string(),
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// What every message of a request shares.
+    pub fn request_context(
+        &self,
+        session: Session,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> RequestContext {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let trace = ["traceparent", "tracestate"]
+            .into_iter()
+            .filter_map(|name| header(name).map(|value| (name, value)))
+            .collect();
+        RequestContext {
+            session,
+            path: path.to_owned(),
+            content_type: header(header::CONTENT_TYPE.as_str()),
+            received_at: SystemTime::now().into(),
+            trace,
+            max_payload: self.0.client.server_info().max_payload,
+        }
+    }
+}
+
+/// The gateway's API routes (health and metrics are served by
+/// `jimbot-service` next to them).
+pub fn app(state: AppState) -> Router {
+    let settings = state.settings().clone();
+    let api = Router::new()
+        .route("/events", post(ingest::post_single))
+        .route("/events/batch", post(ingest::post_batch))
+        .route("/events/health", post(events_health))
+        .route("/commands", post(commands::post_command))
+        .route("/commands/poll", get(commands::poll));
+    Router::new()
+        .nest("/api/v1", api.clone())
+        .nest("/s/{session}/api/v1", api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        // Past the bound, answer 429 at once instead of queueing.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: BoxError| async {
+                    ApiError::Overloaded
+                }))
+                .load_shed()
+                // One permit pool for all routes (`concurrency_limit` would
+                // give each route its own).
+                .layer(GlobalConcurrencyLimitLayer::new(settings.max_in_flight)),
+        )
+        .with_state(state)
+}
+
+/// `POST /api/v1/events/health`: the mod's (dormant) health probe.
+async fn events_health(State(state): State<AppState>, session: Session) -> impl IntoResponse {
+    match state.admit(&session) {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response(),
+        Err(error) => error.into_response(),
+    }
+}

@@ -1,0 +1,88 @@
+//! The gateway's own settings; flags with environment fallbacks.
+
+use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
+
+/// What the gateway's HTTP API accepts and how hard it pushes back.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GatewayArgs {
+    /// REST listen address (BalatroMCP posts events here and polls for commands).
+    #[arg(long, env = "GATEWAY_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(
+        long,
+        env = "GATEWAY_BODY_LIMIT",
+        default_value_t = 16 * 1024 * 1024,
+        value_parser = clap::value_parser!(u32).range(1024..)
+    )]
+    pub body_limit: u32,
+
+    /// Requests handled at once; further ones get 429 at once (no queue).
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_IN_FLIGHT",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_in_flight: u32,
+
+    /// How long to wait for JetStream to acknowledge a request's events
+    /// before answering 503 (the mod then re-sends them).
+    #[arg(
+        long,
+        env = "GATEWAY_PUBLISH_TIMEOUT",
+        default_value = "5s",
+        value_parser = parse_duration
+    )]
+    pub publish_timeout: Duration,
+
+    /// Requests per second allowed per session (a burst of the same size);
+    /// unset: no per-session limit.
+    #[arg(long, env = "GATEWAY_RATE_LIMIT")]
+    pub rate_limit: Option<NonZeroU32>,
+}
+
+impl GatewayArgs {
+    /// The settings the request handlers need.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            body_limit: self.body_limit as usize,
+            max_in_flight: self.max_in_flight as usize,
+            publish_timeout: self.publish_timeout,
+            rate_limit: self.rate_limit,
+        }
+    }
+}
+
+/// The settings the request handlers need (see [`GatewayArgs`]).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+    /// How long to wait for JetStream's acknowledgements.
+    pub publish_timeout: Duration,
+    /// Requests per second per session, if limited.
+    pub rate_limit: Option<NonZeroU32>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            body_limit: 16 * 1024 * 1024,
+            max_in_flight: 512,
+            publish_timeout: Duration::from_secs(5),
+            rate_limit: None,
+        }
+    }
+}
+
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(raw).map_err(|e| e.to_string())?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
