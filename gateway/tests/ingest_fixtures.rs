@@ -94,7 +94,7 @@ async fn invalid_json_fixtures_are_stored_not_dead_lettered() {
     let score = stored
         .iter()
         .find_map(|(_, e)| match &e.payload {
-            Some(v1::event::Payload::ScoreChanged(s)) => Some(s.clone()),
+            Some(v1::event::Payload::ScoreChanged(s)) => Some(*s),
             _ => None,
         })
         .expect("SCORE_CHANGED stored");
