@@ -17,7 +17,7 @@ async fn outage_answers_503_and_recovery_stores_each_event_once() {
     let before = app.post("/s/o/api/v1/events/batch", body.clone()).await;
     assert_eq!(before.status, 202);
 
-    app.server.stop();
+    app.server.stop().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let during = app
         .post("/s/o/api/v1/events/batch", fixture("batch_round_end.json"))

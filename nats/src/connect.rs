@@ -90,12 +90,13 @@ impl NatsArgs {
         })
     }
 
-    /// The URLs as one comma-separated string, for logs.
+    /// The URLs as one comma-separated string for logs, without any
+    /// credentials they carry (`nats://user:password@host`).
     pub fn urls_display(&self) -> String {
         let urls: Vec<String> = self
             .urls
             .iter()
-            .map(|u| u.as_url_str().to_owned())
+            .map(|u| redact_credentials(u.as_url_str()))
             .collect();
         urls.join(",")
     }
@@ -133,6 +134,15 @@ impl NatsArgs {
                     message: format!("cannot read credentials file {}: {e}", creds.display()),
                 })?;
         }
+        for path in [&self.tls_ca, &self.tls_cert, &self.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::metadata(path).map_err(|e| ConnectError {
+                kind: ConnectErrorKind::InvalidConfig,
+                message: format!("cannot read TLS file {}: {e}", path.display()),
+            })?;
+        }
         if let Some(ca) = &self.tls_ca {
             options = options.add_root_certificates(ca.clone());
         }
@@ -140,6 +150,17 @@ impl NatsArgs {
             options = options.add_client_certificate(cert.clone(), key.clone());
         }
         Ok(options.require_tls(self.tls_required))
+    }
+}
+
+/// `scheme://user:secret@host` -> `scheme://***@host`.
+fn redact_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -181,7 +202,11 @@ pub async fn connect(args: &NatsArgs, name: &str) -> Result<Client, ConnectError
                 | async_nats::ConnectErrorKind::AuthorizationViolation => {
                     ConnectErrorKind::Authentication
                 }
-                async_nats::ConnectErrorKind::ServerParse => ConnectErrorKind::InvalidConfig,
+                // A TLS failure happens after the server answered: retrying
+                // the same certificates will not help.
+                async_nats::ConnectErrorKind::ServerParse | async_nats::ConnectErrorKind::Tls => {
+                    ConnectErrorKind::InvalidConfig
+                }
                 _ => ConnectErrorKind::Unreachable,
             },
             message: format!("cannot connect to NATS at {}: {e}", args.urls_display()),
@@ -190,8 +215,9 @@ pub async fn connect(args: &NatsArgs, name: &str) -> Result<Client, ConnectError
 
 /// Connects, retrying with capped exponential backoff while the server is
 /// unreachable (it may still be starting). Gives up at once on settings that
-/// cannot work: a bad URL, unreadable credentials, or credentials the server
-/// refuses. Race it against a shutdown signal to stop waiting.
+/// cannot work: a bad URL, unreadable credential or TLS files, a failed TLS
+/// handshake, or credentials the server refuses. Race it against a shutdown
+/// signal to stop waiting.
 pub async fn connect_with_retry(args: &NatsArgs, name: &str) -> Result<Client, ConnectError> {
     let mut delay = Duration::from_millis(100);
     let mut attempt: u32 = 1;

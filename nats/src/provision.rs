@@ -9,8 +9,11 @@ use std::fmt::{self, Debug};
 
 use async_nats::jetstream::{
     self, ErrorCode,
-    context::{CreateStreamErrorKind, GetStreamErrorKind},
-    kv, stream,
+    context::{
+        CreateKeyValueErrorKind, CreateStreamError, CreateStreamErrorKind, GetStreamErrorKind,
+    },
+    kv,
+    stream::{self, ConsumerError, ConsumerErrorKind},
 };
 
 use crate::topology::{ConsumerSpec, Topology};
@@ -102,10 +105,10 @@ pub struct ProvisionError {
     kind: ProvisionErrorKind,
     resource: ResourceKind,
     name: String,
+    /// Includes the server's or client's own message (so it is not also
+    /// exposed as `source()`, which would print it twice).
     message: String,
     differences: Vec<Difference>,
-    #[source]
-    source: Option<async_nats::Error>,
 }
 
 impl ProvisionError {
@@ -132,7 +135,6 @@ impl ProvisionError {
             name: name.to_owned(),
             message: source.to_string(),
             differences: Vec::new(),
-            source: Some(source),
         }
     }
 
@@ -153,7 +155,6 @@ impl ProvisionError {
                 listed.join("; ")
             ),
             differences,
-            source: Some(source),
         }
     }
 }
@@ -227,30 +228,76 @@ async fn ensure_stream(
             // Another service may have created it a moment ago: compare below.
             Err(e) => match stream_config(js, &declared.name, resource, label).await? {
                 Some(existing) => existing,
-                None => return Err(create_error(resource, label, e)),
+                None => {
+                    let kind = classify(&e, ProvisionErrorKind::Rejected);
+                    return Err(ProvisionError::new(kind, resource, label, e));
+                }
             },
         },
     };
-    let differences = stream_differences(declared, &existing);
+    let (differences, merged) = reconcile_stream(declared, &existing);
     if differences.is_empty() {
         return Ok(Outcome::Unchanged);
     }
-    match js.update_stream(declared.clone()).await {
+    match js.update_stream(merged).await {
         Ok(_) => Ok(Outcome::Updated(differences)),
+        Err(e) if is_transient(&e) => Err(ProvisionError::new(
+            ProvisionErrorKind::Unavailable,
+            resource,
+            label,
+            e,
+        )),
         Err(e) => Err(ProvisionError::conflict(resource, label, differences, e)),
     }
 }
 
-fn create_error(
-    resource: ResourceKind,
-    label: &str,
-    e: async_nats::jetstream::context::CreateStreamError,
-) -> ProvisionError {
-    let kind = match e.kind() {
-        CreateStreamErrorKind::JetStream(_) => ProvisionErrorKind::Rejected,
-        _ => ProvisionErrorKind::Unavailable,
-    };
-    ProvisionError::new(kind, resource, label, e)
+/// `Unavailable` for failures that may pass (a timeout, a cluster still
+/// forming or electing a leader), else `otherwise`.
+fn classify(
+    error: &(dyn std::error::Error + 'static),
+    otherwise: ProvisionErrorKind,
+) -> ProvisionErrorKind {
+    if is_transient(error) {
+        ProvisionErrorKind::Unavailable
+    } else {
+        otherwise
+    }
+}
+
+fn is_transient(error: &(dyn std::error::Error + 'static)) -> bool {
+    const TRANSIENT: [ErrorCode; 7] = [
+        ErrorCode::CLUSTER_NOT_AVAILABLE,
+        ErrorCode::CLUSTER_NO_PEERS,
+        ErrorCode::CLUSTER_INCOMPLETE,
+        ErrorCode::CLUSTER_NOT_ACTIVE,
+        ErrorCode::CLUSTER_NOT_ASSIGNED,
+        ErrorCode::CLUSTER_NOT_LEADER,
+        ErrorCode::INSUFFICIENT_RESOURCES,
+    ];
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(e) = error.downcast_ref::<CreateStreamError>() {
+            return match e.kind() {
+                CreateStreamErrorKind::JetStream(js) => TRANSIENT.contains(&js.error_code()),
+                CreateStreamErrorKind::EmptyStreamName
+                | CreateStreamErrorKind::InvalidStreamName
+                | CreateStreamErrorKind::DomainAndExternalSet => false,
+                _ => true,
+            };
+        }
+        if let Some(e) = error.downcast_ref::<ConsumerError>() {
+            return match e.kind() {
+                ConsumerErrorKind::JetStream(js) => TRANSIENT.contains(&js.error_code()),
+                ConsumerErrorKind::TimedOut | ConsumerErrorKind::Request => true,
+                _ => false,
+            };
+        }
+        if let Some(e) = error.downcast_ref::<jetstream::Error>() {
+            return TRANSIENT.contains(&e.error_code());
+        }
+        next = error.source();
+    }
+    false
 }
 
 async fn ensure_consumer(
@@ -266,7 +313,7 @@ async fn ensure_consumer(
         Err(e) => {
             let missing = matches!(
                 e.kind(),
-                jetstream::stream::ConsumerErrorKind::JetStream(ref js_err)
+                ConsumerErrorKind::JetStream(ref js_err)
                     if js_err.error_code() == ErrorCode::CONSUMER_NOT_FOUND
             );
             if !missing {
@@ -282,12 +329,8 @@ async fn ensure_consumer(
                 .await
                 .map(|_| Outcome::Created)
                 .map_err(|e| {
-                    ProvisionError::new(
-                        ProvisionErrorKind::Rejected,
-                        ResourceKind::Consumer,
-                        name,
-                        e,
-                    )
+                    let kind = classify(&e, ProvisionErrorKind::Rejected);
+                    ProvisionError::new(kind, ResourceKind::Consumer, name, e)
                 });
         }
     };
@@ -295,10 +338,24 @@ async fn ensure_consumer(
     if differences.is_empty() {
         return Ok(Outcome::Unchanged);
     }
-    js.update_consumer_on_stream(spec.config.clone(), &spec.stream)
+    match js
+        .update_consumer_on_stream(spec.config.clone(), &spec.stream)
         .await
-        .map(|_| Outcome::Updated(differences.clone()))
-        .map_err(|e| ProvisionError::conflict(ResourceKind::Consumer, name, differences, e))
+    {
+        Ok(_) => Ok(Outcome::Updated(differences)),
+        Err(e) if is_transient(&e) => Err(ProvisionError::new(
+            ProvisionErrorKind::Unavailable,
+            ResourceKind::Consumer,
+            name,
+            e,
+        )),
+        Err(e) => Err(ProvisionError::conflict(
+            ResourceKind::Consumer,
+            name,
+            differences,
+            e,
+        )),
+    }
 }
 
 async fn ensure_bucket(
@@ -313,17 +370,34 @@ async fn ensure_bucket(
             .await
             .map(|_| Outcome::Created)
             .map_err(|e| {
-                ProvisionError::new(ProvisionErrorKind::Rejected, ResourceKind::Bucket, name, e)
+                let kind = match e.kind() {
+                    CreateKeyValueErrorKind::TimedOut | CreateKeyValueErrorKind::JetStream => {
+                        ProvisionErrorKind::Unavailable
+                    }
+                    _ => classify(&e, ProvisionErrorKind::Rejected),
+                };
+                ProvisionError::new(kind, ResourceKind::Bucket, name, e)
             });
     };
     let differences = bucket_differences(declared, &existing);
     if differences.is_empty() {
         return Ok(Outcome::Unchanged);
     }
-    js.update_key_value(declared.clone())
-        .await
-        .map(|_| Outcome::Updated(differences.clone()))
-        .map_err(|e| ProvisionError::conflict(ResourceKind::Bucket, name, differences, e))
+    match js.update_key_value(declared.clone()).await {
+        Ok(_) => Ok(Outcome::Updated(differences)),
+        Err(e) if is_transient(&e) => Err(ProvisionError::new(
+            ProvisionErrorKind::Unavailable,
+            ResourceKind::Bucket,
+            name,
+            e,
+        )),
+        Err(e) => Err(ProvisionError::conflict(
+            ResourceKind::Bucket,
+            name,
+            differences,
+            e,
+        )),
+    }
 }
 
 /// Collects the differing settings among those a declaration sets.
@@ -332,59 +406,77 @@ struct Diff(Vec<Difference>);
 impl Diff {
     fn field<T: PartialEq + Debug>(mut self, field: &'static str, declared: T, actual: T) -> Self {
         if declared != actual {
-            self.0.push(Difference {
-                field,
-                declared: format!("{declared:?}"),
-                actual: format!("{actual:?}"),
-            });
+            self.0.push(Difference::new(field, &declared, &actual));
         }
         self
     }
 }
 
-/// Compares the settings [`Topology`] declares; the server fills in others.
-pub fn stream_differences(declared: &stream::Config, actual: &stream::Config) -> Vec<Difference> {
-    let sorted = |subjects: &[String]| {
-        let mut subjects = subjects.to_vec();
-        subjects.sort();
-        subjects
-    };
-    Diff(Vec::new())
-        .field(
+impl Difference {
+    fn new<T: Debug>(field: &'static str, declared: &T, actual: &T) -> Self {
+        Self {
+            field,
+            declared: format!("{declared:?}"),
+            actual: format!("{actual:?}"),
+        }
+    }
+}
+
+/// Compares the stream settings [`Topology`] declares (the server fills in
+/// the others), and returns the server's config with the declared settings
+/// applied: an update then changes nothing that was not declared.
+pub fn reconcile_stream(
+    declared: &stream::Config,
+    actual: &stream::Config,
+) -> (Vec<Difference>, stream::Config) {
+    let mut differences = Vec::new();
+    let mut merged = actual.clone();
+    let (mut declared_subjects, mut actual_subjects) =
+        (declared.subjects.clone(), actual.subjects.clone());
+    declared_subjects.sort();
+    actual_subjects.sort();
+    if declared_subjects != actual_subjects {
+        differences.push(Difference::new(
             "subjects",
-            sorted(&declared.subjects),
-            sorted(&actual.subjects),
-        )
-        .field("retention", declared.retention, actual.retention)
-        .field("storage", declared.storage, actual.storage)
-        .field("num_replicas", declared.num_replicas, actual.num_replicas)
-        .field("max_age", declared.max_age, actual.max_age)
-        .field("max_bytes", declared.max_bytes, actual.max_bytes)
-        .field("max_msgs", declared.max_messages, actual.max_messages)
-        .field(
-            "max_msgs_per_subject",
-            declared.max_messages_per_subject,
-            actual.max_messages_per_subject,
-        )
-        .field(
-            "max_msg_size",
-            declared.max_message_size,
-            actual.max_message_size,
-        )
-        .field("discard", declared.discard, actual.discard)
-        .field(
-            "duplicate_window",
-            declared.duplicate_window,
-            actual.duplicate_window,
-        )
-        .field("allow_direct", declared.allow_direct, actual.allow_direct)
-        .field(
-            "allow_atomic",
-            declared.allow_atomic_publish,
-            actual.allow_atomic_publish,
-        )
-        .field("description", &declared.description, &actual.description)
-        .0
+            &declared_subjects,
+            &actual_subjects,
+        ));
+        merged.subjects = declared.subjects.clone();
+    }
+    macro_rules! declared {
+        ($($field:ident => $name:literal),* $(,)?) => {$(
+            if declared.$field != actual.$field {
+                differences.push(Difference::new($name, &declared.$field, &actual.$field));
+                merged.$field = declared.$field.clone();
+            }
+        )*};
+    }
+    declared!(
+        retention => "retention",
+        storage => "storage",
+        num_replicas => "num_replicas",
+        max_age => "max_age",
+        max_bytes => "max_bytes",
+        max_messages => "max_msgs",
+        max_messages_per_subject => "max_msgs_per_subject",
+        max_message_size => "max_msg_size",
+        discard => "discard",
+        discard_new_per_subject => "discard_new_per_subject",
+        no_ack => "no_ack",
+        sealed => "sealed",
+        deny_delete => "deny_delete",
+        deny_purge => "deny_purge",
+        duplicate_window => "duplicate_window",
+        allow_direct => "allow_direct",
+        allow_atomic_publish => "allow_atomic",
+        description => "description",
+    );
+    (differences, merged)
+}
+
+/// The declared stream settings that differ on the server.
+pub fn stream_differences(declared: &stream::Config, actual: &stream::Config) -> Vec<Difference> {
+    reconcile_stream(declared, actual).0
 }
 
 /// Compares the settings a [`ConsumerSpec`] declares.

@@ -57,7 +57,11 @@ impl Token {
             if out.is_empty() {
                 out.push('_');
             }
-            out.push_str(&format!("-{:08x}", fnv1a32(raw.as_bytes())));
+            // Hashed after case folding, so case stays insignificant.
+            out.push_str(&format!(
+                "-{:08x}",
+                fnv1a32(raw.to_ascii_lowercase().as_bytes())
+            ));
         }
         Token(out)
     }

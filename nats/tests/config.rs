@@ -30,6 +30,23 @@ fn every_config_passes_the_servers_own_check() {
     }
 }
 
+/// The lines of the `jetstream { ... }` block, comments stripped.
+fn jetstream_block(text: &str) -> Vec<String> {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim().to_owned())
+        .collect();
+    let start = lines
+        .iter()
+        .position(|line| line.starts_with("jetstream") && line.ends_with('{'))
+        .expect("a jetstream block");
+    lines[start + 1..]
+        .iter()
+        .take_while(|line| *line != "}")
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn durable_configs_fsync_every_write() {
     for file in config_files()
@@ -37,6 +54,23 @@ fn durable_configs_fsync_every_write() {
         .filter(|f| !f.ends_with("dev.conf"))
     {
         let text = std::fs::read_to_string(&file).expect("read");
-        assert!(text.contains("sync_interval: always"), "{}", file.display());
+        assert!(
+            jetstream_block(&text)
+                .iter()
+                .any(|line| line == "sync_interval: always"),
+            "{}",
+            file.display()
+        );
     }
+}
+
+#[test]
+fn dev_config_keeps_the_default_sync_interval() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let text = std::fs::read_to_string(dir.join("dev.conf")).expect("read");
+    assert!(
+        !jetstream_block(&text)
+            .iter()
+            .any(|line| line.starts_with("sync_interval"))
+    );
 }

@@ -58,17 +58,16 @@ async fn user_and_password_authentication() {
     )
     .await
     .expect("right password");
-    assert!(
-        connect(
-            &args(
-                &server.url(),
-                &["--nats-user", "jimbot", "--nats-password", "no"]
-            ),
-            "test"
-        )
-        .await
-        .is_err()
-    );
+    let err = connect(
+        &args(
+            &server.url(),
+            &["--nats-user", "jimbot", "--nats-password", "no"],
+        ),
+        "test",
+    )
+    .await
+    .expect_err("wrong password");
+    assert_eq!(err.kind(), ConnectErrorKind::Authentication, "{err}");
 }
 
 #[tokio::test]
@@ -153,4 +152,36 @@ async fn unreadable_credentials_file_fails_at_once() {
         err.to_string().contains("/nonexistent/jimbot.creds"),
         "{err}"
     );
+}
+
+#[test]
+fn credentials_in_urls_never_reach_logs() {
+    let shown = args(
+        "nats://jimbot:s3cret@127.0.0.1:4222,nats://tok3n@10.0.0.2:4222",
+        &[],
+    )
+    .urls_display();
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("tok3n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("127.0.0.1:4222") && shown.contains("10.0.0.2:4222"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn missing_tls_files_fail_at_once() {
+    let err = connect_with_retry(
+        &args(
+            "nats://127.0.0.1:1",
+            &["--nats-tls-ca", "/nonexistent/ca.pem"],
+        ),
+        "test",
+    )
+    .await
+    .expect_err("missing CA");
+    assert_eq!(err.kind(), ConnectErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
 }

@@ -52,7 +52,7 @@ async fn restart_keeps_port_and_stored_messages() {
         .expect("create stream");
         assert_eq!(publish_and_count(&js, "t.a").await, 1);
     }
-    server.stop();
+    server.stop().await;
     assert!(!server.is_running());
     assert!(
         async_nats::ConnectOptions::new()

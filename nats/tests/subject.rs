@@ -21,6 +21,7 @@ fn clean_tokens_are_kept_verbatim() {
 fn upper_case_is_folded_without_a_suffix() {
     assert_eq!(Token::new("GAME_STATE").as_str(), "game_state");
     assert_eq!(Token::new("Session-A"), Token::new("session-a"));
+    assert_eq!(Token::new("Session.A"), Token::new("session.a"));
 }
 
 #[test]
@@ -136,6 +137,12 @@ proptest! {
         if Token::new(&a) == Token::new(&b) {
             prop_assert_eq!(a.to_ascii_lowercase(), b.to_ascii_lowercase());
         }
+    }
+
+    #[test]
+    fn case_never_matters(raw in "[a-zA-Z0-9._* >-]{0,80}") {
+        prop_assert_eq!(Token::new(&raw), Token::new(&raw.to_ascii_lowercase()));
+        prop_assert_eq!(Token::new(&raw), Token::new(&raw.to_ascii_uppercase()));
     }
 
     #[test]

@@ -224,3 +224,98 @@ fn streams_do_not_overlap_and_never_capture_requests() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_long_dedup_window_applies_to_game_events_only() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    let options = TopologyOptions {
+        duplicate_window: Duration::from_secs(2 * 3600),
+        ..TopologyOptions::default()
+    };
+    // COMMANDS keeps messages for an hour: a 2 h window there would be refused.
+    provision(&js, &Topology::standard(&options))
+        .await
+        .expect("provision");
+    let window = |name: &'static str| {
+        let js = js.clone();
+        async move {
+            js.get_stream(name)
+                .await
+                .expect("stream")
+                .info()
+                .await
+                .expect("info")
+                .config
+                .duplicate_window
+        }
+    };
+    assert_eq!(
+        window(streams::GAME_EVENTS).await,
+        Duration::from_secs(2 * 3600)
+    );
+    assert_eq!(window(streams::COMMANDS).await, Duration::from_secs(120));
+}
+
+#[tokio::test]
+async fn commands_past_the_per_session_limit_are_refused_not_evicted() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    provision(&js, &Topology::standard(&TopologyOptions::default()))
+        .await
+        .expect("provision");
+    let info = js
+        .get_stream(streams::COMMANDS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert!(info.config.discard_new_per_subject);
+    assert_eq!(info.config.max_messages_per_subject, 1000);
+}
+
+#[tokio::test]
+async fn updates_keep_settings_the_topology_does_not_declare() {
+    let server = NatsServer::start().await.expect("start");
+    let js = jetstream::new(server.connect().await);
+    provision(&js, &Topology::standard(&TopologyOptions::default()))
+        .await
+        .expect("provision");
+    // An operator turned on compression by hand.
+    let mut config = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    config.compression = Some(stream::Compression::S2);
+    js.update_stream(config).await.expect("operator update");
+
+    let options = TopologyOptions {
+        game_events_max_age: Duration::from_secs(7 * 24 * 3600),
+        ..TopologyOptions::default()
+    };
+    let report = provision(&js, &Topology::standard(&options))
+        .await
+        .expect("update");
+    assert!(!report.is_unchanged());
+    let info = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.config.max_age, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(
+        info.config.compression,
+        Some(stream::Compression::S2),
+        "undeclared setting kept"
+    );
+}
