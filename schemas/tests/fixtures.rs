@@ -42,10 +42,17 @@ fn parsed_all(name: &str, single: bool) -> Vec<ParsedEvent> {
 }
 
 #[test]
+fn fixture_directory_holds_exactly_the_expected_files() {
+    // Loading asserts that the directory and `EXPECTED_FIXTURES` agree.
+    assert_eq!(FIXTURES.len(), common::EXPECTED_FIXTURES.len());
+    assert_eq!(FIXTURES.iter().filter(|f| f.single).count(), 2);
+}
+
+#[test]
 fn every_fixture_parses_and_raw_is_an_exact_span_of_the_file() {
-    for (name, single) in FIXTURES {
-        let body = fixture(name);
-        let parsed = parsed_all(name, single);
+    for common::Fixture { name, single, body } in FIXTURES.iter() {
+        let name = name.as_str();
+        let parsed = parsed_all(name, *single);
         assert!(!parsed.is_empty(), "{name}: no events");
         for (i, event) in parsed.iter().enumerate() {
             assert_eq!(event.index, i);

@@ -69,7 +69,10 @@ impl<'a> Sanitized<'a> {
 
     /// The original offset of sanitised offset `pos`. Exact for any position
     /// outside a rewritten stretch, which includes every structural byte
-    /// (`{`, `}`, `[`, `]`, `,`, `:`).
+    /// (`{`, `}`, `[`, `]`, `,`, `:`), whitespace, the first byte of a
+    /// rewrite (it maps to the first rewritten original byte), the position
+    /// right after a rewrite (it maps to the original byte after it) and
+    /// `as_str().len()` (it maps to the body's length).
     pub fn original_offset(&self, pos: usize) -> usize {
         let idx = self.breaks.partition_point(|&(san, _)| san <= pos);
         match idx.checked_sub(1) {
@@ -81,15 +84,18 @@ impl<'a> Sanitized<'a> {
         }
     }
 
-    /// The original byte range of a non-empty sanitised span `[start, end)`
-    /// whose first and last bytes were not rewritten (a JSON object or array).
+    /// The original byte range of the sanitised span `[start, end)` of one
+    /// JSON value.
+    ///
+    /// Both ends are mapped as positions, not as bytes: a value may start or
+    /// end with a rewritten stretch (a bare `inf` event, an object whose last
+    /// value is `-nan`), and mapping its last byte would land inside the
+    /// rewrite. `start` is the first byte of the value and `end` the byte after
+    /// it (a structural byte, whitespace or the end of the text), neither of
+    /// which is ever inside a rewrite, so both map exactly.
     pub fn original_range(&self, start: usize, end: usize) -> std::ops::Range<usize> {
         let orig_start = self.original_offset(start);
-        let orig_end = if end > start {
-            self.original_offset(end - 1) + 1
-        } else {
-            orig_start
-        };
+        let orig_end = self.original_offset(end).max(orig_start);
         orig_start..orig_end
     }
 }

@@ -4,11 +4,16 @@
 
 use serde_json::Value;
 
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
 /// Directory of the byte-exact BalatroMCP bodies copied into the repository.
 pub const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/balatromcp/");
 
-/// Every fixture file name with whether it is a single-event body.
-pub const FIXTURES: [(&str, bool); 15] = [
+/// Every fixture file the directory must hold, with whether it is a
+/// single-event body. The directory is read, not this list, and the two must
+/// agree: a new fixture cannot be silently skipped, a missing one fails.
+pub const EXPECTED_FIXTURES: [(&str, bool); 15] = [
     ("single_connection_test.json", true),
     ("batch_startup.json", false),
     ("event_game_state.json", true),
@@ -26,8 +31,57 @@ pub const FIXTURES: [(&str, bool); 15] = [
     ("edge_resend_after_outage_b.json", false),
 ];
 
+/// One fixture file.
+#[derive(Debug)]
+pub struct Fixture {
+    /// File name, e.g. `batch_startup.json`.
+    pub name: String,
+    /// A single-event body (`POST /api/v1/events`) rather than a batch.
+    pub single: bool,
+    /// The file's bytes.
+    pub body: Vec<u8>,
+}
+
+/// Every `*.json` file of [`FIXTURE_DIR`], sorted by name, read once per test
+/// binary.
+pub static FIXTURES: LazyLock<Vec<Fixture>> = LazyLock::new(load_fixtures);
+
+fn load_fixtures() -> Vec<Fixture> {
+    let entries =
+        std::fs::read_dir(FIXTURE_DIR).unwrap_or_else(|e| panic!("read {FIXTURE_DIR}: {e}"));
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.unwrap_or_else(|e| panic!("read {FIXTURE_DIR}: {e}")))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    let found: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    let expected: BTreeSet<&str> = EXPECTED_FIXTURES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        found, expected,
+        "{FIXTURE_DIR} does not hold exactly the expected fixtures; update EXPECTED_FIXTURES"
+    );
+    names
+        .into_iter()
+        .map(|name| {
+            let single = EXPECTED_FIXTURES
+                .iter()
+                .any(|(expected, single)| *expected == name && *single);
+            let body = std::fs::read(format!("{FIXTURE_DIR}{name}"))
+                .unwrap_or_else(|e| panic!("read {name}: {e}"));
+            Fixture { name, single, body }
+        })
+        .collect()
+}
+
+/// The bytes of fixture `name`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{FIXTURE_DIR}{name}")).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    FIXTURES
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+        .body
+        .clone()
 }
 
 /// Parses the mod's bytes leniently into a value (via the crate's pre-pass),
