@@ -42,7 +42,9 @@ start() { # name, command...
 
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 export LOG_FORMAT=${LOG_FORMAT:-text}
-start nats "$root/.tools/venv/bin/nats-server" -c nats/config/dev.conf
+# nats-server in a session of its own: Ctrl-C in the terminal reaches the
+# services only, and stop_all stops nats-server last, after they drained.
+start nats setsid "$root/.tools/venv/bin/nats-server" -c nats/config/dev.conf
 start gateway target/debug/jimbot-gateway
 start coordinator target/debug/jimbot-coordinator
 start analytics target/debug/jimbot-analytics
@@ -82,5 +84,5 @@ Logs: data/logs/. Press Ctrl-C to stop everything.
 
 MSG
 # Stop everything as soon as any one process exits.
-wait -n "${pids[@]}"
+wait -n "${pids[@]}" || true
 echo "a process exited; stopping the rest" >&2

@@ -99,19 +99,19 @@ async fn cluster_replicates_and_survives_a_node_loss() {
     let mut count = 0;
     for _ in 0..100 {
         // Leadership may move; JetStream answers again within seconds.
-        if let Ok(ack) = js.publish("t.b", "x".into()).await {
-            if ack.await.is_ok() {
-                count = js
-                    .get_stream("T")
-                    .await
-                    .expect("stream")
-                    .info()
-                    .await
-                    .expect("info")
-                    .state
-                    .messages;
-                break;
-            }
+        if let Ok(ack) = js.publish("t.b", "x".into()).await
+            && ack.await.is_ok()
+        {
+            count = js
+                .get_stream("T")
+                .await
+                .expect("stream")
+                .info()
+                .await
+                .expect("info")
+                .state
+                .messages;
+            break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }

@@ -18,7 +18,7 @@ pub enum BootError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// The server's topology conflicts with the declared one.
-    #[error("provisioning the JetStream topology failed: {0}")]
+    #[error("provisioning the JetStream topology failed")]
     Provision(#[from] ProvisionError),
 }
 

@@ -5,6 +5,7 @@ use std::{
     future::Future,
     net::SocketAddr,
     sync::{Arc, OnceLock},
+    time::Duration,
 };
 
 use async_nats::Client;
@@ -22,6 +23,10 @@ use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 use tracing::Level;
 
 use crate::{boot, health, metrics, shutdown, telemetry::TelemetryArgs};
+
+/// How long shutdown waits for in-flight requests, and then for NATS to
+/// flush, before exiting anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// The settings every service shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,7 +49,7 @@ pub enum RunError {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// The HTTP address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -123,18 +128,24 @@ where
         signal.await;
     }
 
-    // Drain: report not ready, finish in-flight requests, then flush NATS.
+    // Drain: report not ready, finish in-flight requests, then flush NATS;
+    // each step bounded, so a stuck client cannot hold the process forever.
     health.start_draining();
     let _ = stop_http.send(());
-    match server.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(RunError::Serve(e)),
-        Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => return Err(RunError::Serve(e)),
+        Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
+        Err(_) => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight after the grace period; stopping anyway")
+        }
     }
-    if let Some(client) = client
-        && let Err(e) = client.drain().await
-    {
-        tracing::warn!(error = %e, "draining the NATS connection failed");
+    if let Some(client) = client {
+        match tokio::time::timeout(SHUTDOWN_GRACE, client.drain()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "draining the NATS connection failed"),
+            Err(_) => tracing::warn!("draining the NATS connection timed out"),
+        }
     }
     tracing::info!(service, "stopped");
     Ok(())

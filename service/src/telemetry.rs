@@ -35,7 +35,7 @@ pub enum LogFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     /// The log filter does not parse.
-    #[error("invalid log filter {filter:?}: {source}")]
+    #[error("invalid log filter {filter:?}")]
     Filter {
         /// The filter as given.
         filter: String,
@@ -43,7 +43,7 @@ pub enum TelemetryError {
         source: tracing_subscriber::filter::ParseError,
     },
     /// The OTLP exporter could not be built.
-    #[error("cannot set up the OTLP exporter for {endpoint}: {source}")]
+    #[error("cannot set up the OTLP exporter for {endpoint}")]
     Otlp {
         /// The endpoint as given.
         endpoint: String,
@@ -51,7 +51,7 @@ pub enum TelemetryError {
         source: opentelemetry_otlp::ExporterBuildError,
     },
     /// A global subscriber was already installed.
-    #[error("logging was already initialised: {0}")]
+    #[error("logging was already initialised")]
     AlreadyInitialised(#[from] tracing_subscriber::util::TryInitError),
 }
 

@@ -36,6 +36,22 @@ impl ServiceProcess {
             ])
             .args(extra)
             .env("LOG_FORMAT", "text")
+            // The developer's own settings must not change what is tested.
+            .env_remove("NATS_USER")
+            .env_remove("NATS_PASSWORD")
+            .env_remove("NATS_TOKEN")
+            .env_remove("NATS_NKEY")
+            .env_remove("NATS_CREDS")
+            .env_remove("NATS_TLS_CA")
+            .env_remove("NATS_TLS_CERT")
+            .env_remove("NATS_TLS_KEY")
+            .env_remove("NATS_TLS_REQUIRED")
+            .env_remove("JIMBOT_STREAM_REPLICAS")
+            .env_remove("JIMBOT_GAME_EVENTS_MAX_AGE")
+            .env_remove("JIMBOT_GAME_EVENTS_MAX_BYTES")
+            .env_remove("JIMBOT_DUPLICATE_WINDOW")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
@@ -167,3 +183,42 @@ pub async fn help_text(binary: &str) -> String {
     assert!(output.status.success(), "--help exits 0");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Every flag (and its environment variable) that [`crate::CommonArgs`]
+/// gives each service, for `--help` tests.
+pub const COMMON_FLAGS: &[&str] = &[
+    "--nats-url",
+    "NATS_URL",
+    "--nats-user",
+    "NATS_USER",
+    "--nats-password",
+    "NATS_PASSWORD",
+    "--nats-token",
+    "NATS_TOKEN",
+    "--nats-nkey",
+    "NATS_NKEY",
+    "--nats-creds",
+    "NATS_CREDS",
+    "--nats-tls-ca",
+    "NATS_TLS_CA",
+    "--nats-tls-cert",
+    "NATS_TLS_CERT",
+    "--nats-tls-key",
+    "NATS_TLS_KEY",
+    "--nats-tls-required",
+    "NATS_TLS_REQUIRED",
+    "--stream-replicas",
+    "JIMBOT_STREAM_REPLICAS",
+    "--game-events-max-age",
+    "JIMBOT_GAME_EVENTS_MAX_AGE",
+    "--game-events-max-bytes",
+    "JIMBOT_GAME_EVENTS_MAX_BYTES",
+    "--duplicate-window",
+    "JIMBOT_DUPLICATE_WINDOW",
+    "--log-format",
+    "LOG_FORMAT",
+    "--log-filter",
+    "RUST_LOG",
+    "--otlp-endpoint",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+];
