@@ -29,13 +29,16 @@ stop_all() {
   done
   rm -f "$run_dir/up.pids"
   echo "stopped"
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
 start() { # name, command...
   local name=$1
   shift
-  "$@" > >(tee -a "$log_dir/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
+  # The log pipe ignores Ctrl-C, so it outlives the process it serves and
+  # the shutdown logs are kept (and nothing writes into a closed pipe).
+  "$@" > >(trap '' INT; tee -a "$log_dir/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
   printf '%s\n' "${pids[@]}" > "$run_dir/up.pids"
 }

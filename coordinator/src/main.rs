@@ -15,9 +15,14 @@ const SERVICE: &str = "jimbot-coordinator";
 #[derive(Debug, Parser)]
 #[command(name = SERVICE, version, about)]
 struct Config {
-    /// HTTP listen address (health and metrics).
-    #[arg(long, env = "COORDINATOR_HTTP_ADDR", default_value = "127.0.0.1:8082")]
-    http_addr: SocketAddr,
+    /// HTTP listen addresses, comma-separated (health and metrics).
+    #[arg(
+        long,
+        env = "COORDINATOR_HTTP_ADDR",
+        default_value = "127.0.0.1:8082",
+        value_delimiter = ','
+    )]
+    http_addr: Vec<SocketAddr>,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -27,7 +32,7 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
-    jimbot_service::run(SERVICE, config.http_addr, &config.common, |_nats| async {
+    jimbot_service::run(SERVICE, &config.http_addr, &config.common, |_nats| async {
         Router::new().fallback(not_found)
     })
     .await?;

@@ -5,9 +5,16 @@ use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 /// What the gateway's HTTP API accepts and how hard it pushes back.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayArgs {
-    /// REST listen address (BalatroMCP posts events here and polls for commands).
-    #[arg(long, env = "GATEWAY_HTTP_ADDR", default_value = "127.0.0.1:8080")]
-    pub http_addr: SocketAddr,
+    /// REST listen addresses, comma-separated. The mod polls
+    /// `http://localhost:8080`, which may resolve to `::1` first, so both
+    /// loopback addresses are served by default.
+    #[arg(
+        long,
+        env = "GATEWAY_HTTP_ADDR",
+        default_value = "127.0.0.1:8080,[::1]:8080",
+        value_delimiter = ','
+    )]
+    pub http_addr: Vec<SocketAddr>,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(

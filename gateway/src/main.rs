@@ -26,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = config.gateway.settings();
     jimbot_service::run(
         SERVICE,
-        config.gateway.http_addr,
+        &config.gateway.http_addr,
         &config.common,
         |nats| async move { app(AppState::new(nats, settings)) },
     )

@@ -57,3 +57,36 @@ async fn invalid_settings_fail_fast_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--duplicate-window"), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_address_this_machine_lacks_is_skipped_when_another_is_bound() {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: binding it fails with
+    // EADDRNOTAVAIL, as [::1] does where IPv6 is disabled. Nothing is sent.
+    let process = jimbot_service::testing::ServiceProcess::spawn(
+        BINARY,
+        "nats://127.0.0.1:1",
+        &["--http-addr", "192.0.2.1:8080"],
+    )
+    .expect("spawn");
+    let live = process
+        .wait_for("/health/live", 200, std::time::Duration::from_secs(20))
+        .await;
+    assert!(live.is_some(), "serves the address it could bind");
+}
+
+#[tokio::test]
+async fn an_address_in_use_is_an_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let output = tokio::process::Command::new(BINARY)
+        .args(["--http-addr", &addr, "--nats-url", "nats://127.0.0.1:1"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+}

@@ -51,5 +51,16 @@ pub async fn onto_nats(
         }
     }
     health.set_readiness(Readiness::new(client.clone(), topology));
+    tokio::spawn(report_connection_state(client.clone()));
     Ok(client)
+}
+
+/// Keeps the `nats_connected` gauge (1 or 0) current for the process's life.
+async fn report_connection_state(client: Client) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let connected = client.connection_state() == async_nats::connection::State::Connected;
+        metrics::gauge!("nats_connected").set(if connected { 1.0 } else { 0.0 });
+    }
 }

@@ -69,7 +69,9 @@ pub async fn track_http(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = method_label(request.method());
     let started = Instant::now();
+    let in_flight = InFlight::enter();
     let response = next.run(request).await;
+    drop(in_flight);
     let status = response.status().as_u16().to_string();
     metrics::counter!(
         "http_requests_total",
@@ -81,4 +83,22 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Counts a request in `http_requests_in_flight` until dropped, so a request
+/// abandoned by its client (its future dropped) is counted out too.
+struct InFlight(metrics::Gauge);
+
+impl InFlight {
+    fn enter() -> Self {
+        let gauge = metrics::gauge!("http_requests_in_flight");
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }

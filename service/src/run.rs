@@ -19,7 +19,7 @@ use axum::{
 use jimbot_nats::{NatsArgs, Topology, TopologyArgs};
 use serde_json::json;
 use tower::ServiceExt;
-use tower_http::trace::{DefaultMakeSpan, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::{boot, health, metrics, shutdown, telemetry::TelemetryArgs};
@@ -66,12 +66,16 @@ pub enum RunError {
 
 /// Runs a service until SIGTERM or Ctrl-C.
 ///
-/// The HTTP listener is bound first, so `/health/live` answers while NATS is
-/// still awaited; the service's own routes answer 503 with `Retry-After`
+/// The HTTP listeners are bound first, so `/health/live` answers while NATS
+/// is still awaited; the service's own routes answer 503 with `Retry-After`
 /// until `app` has built them from the connected client.
+///
+/// Every address in `http_addrs` is served. One that this machine does not
+/// have (`[::1]` with IPv6 disabled) is skipped with a warning, as long as
+/// another one is bound; any other bind failure is an error.
 pub async fn run<F, Fut>(
     service: &'static str,
-    http_addr: SocketAddr,
+    http_addrs: &[SocketAddr],
     common: &CommonArgs,
     app: F,
 ) -> Result<(), RunError>
@@ -85,16 +89,8 @@ where
     let health = health::Health::default();
     let app_slot: Arc<OnceLock<Router>> = Arc::default();
 
-    let listener = tokio::net::TcpListener::bind(http_addr)
-        .await
-        .map_err(|source| RunError::Bind {
-            addr: http_addr,
-            source,
-        })?;
-    let local_addr = listener.local_addr().map_err(RunError::Serve)?;
-    tracing::info!(service, http = %local_addr, "listening");
-
-    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let listeners = bind_all(service, http_addrs).await?;
+    let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     let router = health::router(health.clone(), metrics_handle)
         .layer(middleware::from_fn(metrics::track_http))
         .fallback({
@@ -103,15 +99,23 @@ where
         })
         .layer(
             // INFO, not the default DEBUG: request spans are what gets exported.
-            TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)),
+            // A 5xx (say 503 while NATS is away) is the client's cue to
+            // retry, not a fault of this process: WARN, not ERROR.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         );
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = http_stopped.await;
-            })
-            .await
-    });
+    let mut servers = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let (router, mut stopped) = (router.clone(), http_stopped.clone());
+        servers.spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+    }
 
     let signal = shutdown::signal();
     tokio::pin!(signal);
@@ -131,14 +135,25 @@ where
     // Drain: report not ready, finish in-flight requests, then flush NATS;
     // each step bounded, so a stuck client cannot hold the process forever.
     health.start_draining();
-    let _ = stop_http.send(());
-    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => return Err(RunError::Serve(e)),
-        Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
-        Err(_) => {
-            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight after the grace period; stopping anyway")
+    let _ = stop_http.send(true);
+    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        let mut outcome = Ok(());
+        while let Some(joined) = servers.join_next().await {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => outcome = Err(RunError::Serve(e)),
+                Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+            }
         }
+        outcome
+    })
+    .await;
+    match finished {
+        Ok(outcome) => outcome?,
+        Err(_) => tracing::warn!(
+            grace = ?SHUTDOWN_GRACE,
+            "requests still in flight after the grace period; stopping anyway"
+        ),
     }
     if let Some(client) = client {
         match tokio::time::timeout(SHUTDOWN_GRACE, client.drain()).await {
@@ -149,6 +164,38 @@ where
     }
     tracing::info!(service, "stopped");
     Ok(())
+}
+
+/// Binds every address; see [`run`] for which failures are tolerated.
+async fn bind_all(
+    service: &'static str,
+    addrs: &[SocketAddr],
+) -> Result<Vec<tokio::net::TcpListener>, RunError> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    let mut skipped = None;
+    for &addr in addrs {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let local = listener.local_addr().map_err(RunError::Serve)?;
+                tracing::info!(service, http = %local, "listening");
+                listeners.push(listener);
+            }
+            // EADDRNOTAVAIL, or EAFNOSUPPORT (97 on Linux): no such address here.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrNotAvailable
+                    || e.raw_os_error() == Some(97) =>
+            {
+                tracing::warn!(service, http = %addr, error = %e, "address not available here; not listening on it");
+                skipped = Some((addr, e));
+            }
+            Err(source) => return Err(RunError::Bind { addr, source }),
+        }
+    }
+    match (listeners.is_empty(), skipped) {
+        (true, Some((addr, source))) => Err(RunError::Bind { addr, source }),
+        (true, None) => Err(RunError::Config("no HTTP address to listen on".to_owned())),
+        _ => Ok(listeners),
+    }
 }
 
 async fn route_to_app(app: Arc<OnceLock<Router>>, request: Request) -> Response {

@@ -51,7 +51,7 @@ impl ServiceProcess {
             .env_remove("JIMBOT_GAME_EVENTS_MAX_BYTES")
             .env_remove("JIMBOT_DUPLICATE_WINDOW")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .env_remove("RUST_LOG")
+            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
