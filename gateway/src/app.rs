@@ -33,7 +33,7 @@ struct Inner {
     client: Client,
     jetstream: jetstream::Context,
     settings: Settings,
-    rate_limiter: Option<DefaultKeyedRateLimiter<Token>>,
+    rate_limiter: Option<Arc<DefaultKeyedRateLimiter<Token>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -50,9 +50,25 @@ impl AppState {
         let jetstream = jetstream::ContextBuilder::new()
             .ack_timeout(settings.publish_timeout)
             .build(client.clone());
-        let rate_limiter = settings
+        let rate_limiter: Option<Arc<DefaultKeyedRateLimiter<Token>>> = settings
             .rate_limit
-            .map(|per_second| RateLimiter::keyed(Quota::per_second(per_second)));
+            .map(|per_second| Arc::new(RateLimiter::keyed(Quota::per_second(per_second))));
+        if let Some(limiter) = &rate_limiter {
+            // Forget sessions that are back to a full budget, so made-up
+            // session names cannot grow the table without bound.
+            let limiter = Arc::downgrade(limiter);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    let Some(limiter) = limiter.upgrade() else {
+                        break;
+                    };
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+            });
+        }
         Self(Arc::new(Inner {
             client,
             jetstream,

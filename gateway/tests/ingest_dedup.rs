@@ -89,3 +89,36 @@ async fn a_recurring_event_id_with_another_timestamp_is_a_new_event() {
     assert_eq!(later["totals"]["stored"], 1, "{later}");
     assert_eq!(app.events("rng").await.len(), 2);
 }
+
+#[tokio::test]
+async fn hostile_event_ids_are_stored_and_still_deduplicated() {
+    let app = spawn_app().await;
+    let long = "x".repeat(10_000);
+    let body = format!(
+        r#"{{"batch_id":"b","events":[{{"type":"HEARTBEAT","event_id":"a\r\nX-Evil: 1","timestamp":1}},{{"type":"HEARTBEAT","event_id":"{long}","timestamp":2}},{{"type":"HEARTBEAT","event_id":"ünïcode","timestamp":3}}]}}"#
+    );
+    let first = app
+        .post("/s/hostile/api/v1/events/batch", body.clone())
+        .await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    assert_eq!(first.json()["totals"]["stored"], 3, "{}", first.text());
+    let again = app
+        .post("/s/hostile/api/v1/events/batch", body)
+        .await
+        .json();
+    assert_eq!(again["totals"]["duplicates"], 3, "{again}");
+    let stored = app.stored("GAME_EVENTS", "jimbot.game.hostile.").await;
+    for message in &stored {
+        let id = message.headers.get("Nats-Msg-Id").expect("id").as_str();
+        assert!(
+            id.len() < 200 && id.bytes().all(|b| b.is_ascii_graphic()),
+            "{id:?}"
+        );
+        assert!(message.headers.get("X-Evil").is_none());
+    }
+    let events = app.events("hostile").await;
+    assert_eq!(
+        events[0].1.event_id, "a\r\nX-Evil: 1",
+        "the id itself is kept in the event"
+    );
+}

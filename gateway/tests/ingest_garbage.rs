@@ -156,3 +156,55 @@ async fn wrong_method_and_unknown_path() {
     assert_eq!(reply.status, 404);
     assert_eq!(reply.json()["error"], "not found");
 }
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[tokio::test]
+async fn mangled_fixtures_always_get_a_2xx_and_lose_nothing() {
+    let app = spawn_app().await;
+    let files = [
+        "batch_mixed.json",
+        "edge_invalid_json_inf_nan.json",
+        "batch_shop_purchase_unicode.json",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for round in 0..150 {
+        let mut body = fixture(files[round % files.len()]);
+        for _ in 0..(1 + xorshift(&mut state) % 8) {
+            let at = (xorshift(&mut state) as usize) % body.len();
+            match xorshift(&mut state) % 3 {
+                0 => body[at] = xorshift(&mut state) as u8,
+                1 => body.truncate(at.max(1)),
+                _ => body.insert(
+                    at,
+                    b"{}[]\"\\:,inf\x00\x07\xff"[(xorshift(&mut state) % 14) as usize],
+                ),
+            }
+        }
+        let session = format!("m{round}");
+        let reply = app
+            .post(&format!("/s/{session}/api/v1/events/batch"), body)
+            .await;
+        assert_eq!(reply.status, 202, "round {round}: {}", reply.text());
+        let report = reply.json();
+        let totals = &report["totals"];
+        let accounted = totals["stored"].as_u64().unwrap_or(0)
+            + totals["duplicates"].as_u64().unwrap_or(0)
+            + totals["dead_lettered"].as_u64().unwrap_or(0);
+        assert!(
+            accounted >= 1,
+            "round {round}: every request is kept somewhere: {report}"
+        );
+        assert_eq!(
+            app.events(&session).await.len() as u64,
+            totals["stored"].as_u64().unwrap_or(0),
+            "round {round}: stored count matches the stream"
+        );
+    }
+}

@@ -92,18 +92,24 @@ pub enum Item {
 ///
 /// The mod's ids come from the game's reseeded RNG and can recur for other
 /// events, so the client timestamp (kept by re-sends) is part of the key. An
-/// event without an id is keyed by a hash of its exact bytes instead.
+/// event without an id is keyed by a hash of its exact bytes instead, and an
+/// id that is too long or not printable ASCII by a hash of the id.
 pub fn dedup_id(
     session: &Token,
     event_id: &str,
     client_timestamp_ms: Option<f64>,
     raw: &[u8],
 ) -> String {
+    const MAX_ID_LEN: usize = 128;
     let timestamp = client_timestamp_ms
         .map(|t| t.to_string())
         .unwrap_or_default();
     if event_id.is_empty() {
         format!("{session}:sha256-{}:{timestamp}", short_hash(raw))
+    } else if event_id.len() > MAX_ID_LEN || !event_id.bytes().all(|b| b.is_ascii_graphic()) {
+        // It goes into a header line: hash what could break or bloat it.
+        let hash = short_hash(event_id.as_bytes());
+        format!("{session}:id-sha256-{hash}:{timestamp}")
     } else {
         format!("{session}:{event_id}:{timestamp}")
     }
