@@ -153,3 +153,24 @@ fn tokio_stream_from(
 ) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
+
+#[tokio::test]
+async fn acknowledgements_slower_than_the_publish_timeout_answer_503() {
+    let app = spawn_app_with(Settings {
+        // No JetStream round trip fits in a microsecond.
+        publish_timeout: Duration::from_micros(1),
+        ..Settings::default()
+    })
+    .await;
+    let reply = app
+        .post("/s/slow/api/v1/events/batch", fixture("batch_mixed.json"))
+        .await;
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.headers.get("retry-after").expect("Retry-After"), "1");
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("acknowledge")
+    );
+}
