@@ -1,6 +1,9 @@
 //! The gateway's router and the state its handlers share.
 
-use std::{sync::Arc, time::SystemTime};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Instant, SystemTime},
+};
 
 use async_nats::{Client, connection::State as ConnectionState, jetstream};
 use axum::{
@@ -11,14 +14,15 @@ use axum::{
     response::IntoResponse,
     routing::{get, post},
 };
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
-use jimbot_nats::Token;
+use governor::{DefaultKeyedRateLimiter, RateLimiter, clock::Clock};
+use jimbot_nats::{Token, Topology, provision};
 use jimbot_service::run::not_found;
 use serde_json::json;
 use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::{
-    commands,
+    commands::{self, queue::PollConsumers},
     config::Settings,
     error::ApiError,
     ingest::{self, build::RequestContext},
@@ -34,6 +38,9 @@ struct Inner {
     jetstream: jetstream::Context,
     settings: Settings,
     rate_limiter: Option<Arc<DefaultKeyedRateLimiter<Token>>>,
+    poll_consumers: PollConsumers,
+    /// When provisioning was last re-run (at most every few seconds).
+    last_reprovision: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,7 +59,7 @@ impl AppState {
             .build(client.clone());
         let rate_limiter: Option<Arc<DefaultKeyedRateLimiter<Token>>> = settings
             .rate_limit
-            .map(|per_second| Arc::new(RateLimiter::keyed(Quota::per_second(per_second))));
+            .map(|quota| Arc::new(RateLimiter::keyed(quota)));
         if let Some(limiter) = &rate_limiter {
             // Forget sessions that are back to a full budget, so made-up
             // session names cannot grow the table without bound.
@@ -74,6 +81,8 @@ impl AppState {
             jetstream,
             settings,
             rate_limiter,
+            poll_consumers: PollConsumers::default(),
+            last_reprovision: Mutex::new(None),
         }))
     }
 
@@ -87,14 +96,50 @@ impl AppState {
         &self.0.settings
     }
 
-    /// Refuses at once when NATS is not connected (rather than letting the
-    /// request wait out the publish timeout) or the session is over its rate.
-    pub fn admit(&self, session: &Session) -> Result<(), ApiError> {
+    /// Re-provisions the topology in the background (a stream went missing:
+    /// the server may have lost its store), at most once every 5 seconds.
+    pub fn reprovision_soon(&self) {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+        {
+            let mut last = self
+                .0
+                .last_reprovision
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|at| at.elapsed() < EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let jetstream = self.0.jetstream.clone();
+        let topology = Topology::standard(&self.0.settings.topology);
+        tokio::spawn(async move {
+            match provision(&jetstream, &topology).await {
+                Ok(_) => tracing::warn!("a stream was missing; the topology is provisioned again"),
+                Err(e) => tracing::error!(error = %e, "re-provisioning the topology failed"),
+            }
+        });
+    }
+
+    /// The poll consumers, one per session.
+    pub fn poll_consumers(&self) -> &PollConsumers {
+        &self.0.poll_consumers
+    }
+
+    /// Refuses at once when NATS is not connected, rather than letting the
+    /// request wait out the publish timeout.
+    pub fn ensure_connected(&self) -> Result<(), ApiError> {
         if self.0.client.connection_state() != ConnectionState::Connected {
             return Err(ApiError::Unavailable(
                 "not connected to NATS; events are not stored, re-send them".to_owned(),
             ));
         }
+        Ok(())
+    }
+
+    /// [`Self::ensure_connected`], and refuses a session over its rate.
+    pub fn admit(&self, session: &Session) -> Result<(), ApiError> {
+        self.ensure_connected()?;
         if let Some(limiter) = &self.0.rate_limiter
             && let Err(not_until) = limiter.check_key(session.token())
         {
@@ -120,9 +165,12 @@ impl AppState {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
+        // W3C caps tracestate at 512 characters; longer is not trace context,
+        // and would eat into the room NATS leaves for headers.
         let trace = ["traceparent", "tracestate"]
             .into_iter()
             .filter_map(|name| header(name).map(|value| (name, value)))
+            .filter(|(_, value)| value.len() <= 512)
             .collect();
         RequestContext {
             session,
@@ -135,6 +183,9 @@ impl AppState {
     }
 }
 
+/// How long a request body may stall between two chunks.
+const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The gateway's API routes (health and metrics are served by
 /// `jimbot-service` next to them).
 pub fn app(state: AppState) -> Router {
@@ -144,12 +195,21 @@ pub fn app(state: AppState) -> Router {
         .route("/events/batch", post(ingest::post_batch))
         .route("/events/health", post(events_health))
         .route("/commands", post(commands::post_command))
-        .route("/commands/poll", get(commands::poll));
+        .route(
+            "/commands/poll",
+            get(commands::poll).head(commands::poll_head),
+        )
+        // What the mod posts to when its configured URL ends in `/`
+        // (`{url}/batch` is plain string concatenation).
+        .route("/events/", post(ingest::post_single))
+        .route("/events//batch", post(ingest::post_batch));
     Router::new()
         .nest("/api/v1", api.clone())
         .nest("/s/{session}/api/v1", api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit))
+        // A body that stops arriving must not hold its slot forever.
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         // Past the bound, answer 429 at once instead of queueing.
         .layer(
             ServiceBuilder::new()

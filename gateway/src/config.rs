@@ -2,6 +2,8 @@
 
 use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
+use jimbot_nats::TopologyOptions;
+
 /// What the gateway's HTTP API accepts and how hard it pushes back.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayArgs {
@@ -51,13 +53,15 @@ pub struct GatewayArgs {
 }
 
 impl GatewayArgs {
-    /// The settings the request handlers need.
-    pub fn settings(&self) -> Settings {
+    /// The settings the request handlers need, with the topology options the
+    /// service was started with.
+    pub fn settings(&self, topology: TopologyOptions) -> Settings {
         Settings {
             body_limit: self.body_limit as usize,
             max_in_flight: self.max_in_flight as usize,
             publish_timeout: self.publish_timeout,
-            rate_limit: self.rate_limit,
+            rate_limit: self.rate_limit.map(governor::Quota::per_second),
+            topology,
         }
     }
 }
@@ -71,8 +75,10 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// How long to wait for JetStream's acknowledgements.
     pub publish_timeout: Duration,
-    /// Requests per second per session, if limited.
-    pub rate_limit: Option<NonZeroU32>,
+    /// Requests allowed per session, if limited (polls are exempt).
+    pub rate_limit: Option<governor::Quota>,
+    /// The topology to re-provision when a stream has gone missing.
+    pub topology: TopologyOptions,
 }
 
 impl Default for Settings {
@@ -82,6 +88,7 @@ impl Default for Settings {
             max_in_flight: 512,
             publish_timeout: Duration::from_secs(5),
             rate_limit: None,
+            topology: TopologyOptions::default(),
         }
     }
 }

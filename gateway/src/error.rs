@@ -21,6 +21,10 @@ pub enum ApiError {
     /// Nothing in the request is claimed to be stored.
     #[error("{0}")]
     Unavailable(String),
+    /// No stream captures the subject (the server lost its store, say):
+    /// answered like [`ApiError::Unavailable`], and provisioning is re-run.
+    #[error("{0}")]
+    StreamMissing(String),
     /// Too many requests are in flight.
     #[error("too many requests in flight; retry shortly")]
     Overloaded,
@@ -48,7 +52,9 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, retry_after) = match &self {
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(RETRY_AFTER_SECS)),
+            ApiError::Unavailable(_) | ApiError::StreamMissing(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some(RETRY_AFTER_SECS))
+            }
             ApiError::Overloaded => (StatusCode::TOO_MANY_REQUESTS, Some(RETRY_AFTER_SECS)),
             ApiError::RateLimited {
                 retry_after_secs, ..

@@ -23,7 +23,12 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
-    let settings = config.gateway.settings();
+    let topology = config
+        .common
+        .topology
+        .options()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let settings = config.gateway.settings(topology);
     jimbot_service::run(
         SERVICE,
         &config.gateway.http_addr,

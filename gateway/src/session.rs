@@ -39,6 +39,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
         {
             return Ok(Session(Token::new(session)));
         }
+        // A `/s/{session}/` segment the extractor refused (not UTF-8 once
+        // percent-decoded) still names a session: use it as sent.
+        if let Some(rest) = parts.uri.path().strip_prefix("/s/")
+            && let Some((segment, _)) = rest.split_once('/')
+        {
+            return Ok(Session(Token::new(segment)));
+        }
         let header = parts
             .headers
             .get(SESSION_HEADER)

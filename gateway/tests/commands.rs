@@ -122,7 +122,14 @@ async fn unknown_and_malformed_commands_are_refused_with_400() {
         let reply = app.post("/api/v1/commands", bad).await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.text());
     }
-    for bad in ["", "clear_selection", "select_card:two", "play_hand\nnope"] {
+    for bad in [
+        "",
+        "clear_selection",
+        "select_card:two",
+        "play_hand\nnope",
+        "buy_joker:1\rdiscard",
+        "play_hand\u{7}",
+    ] {
         let reply = app
             .post_with("/api/v1/commands", bad, &[("content-type", "text/plain")])
             .await;
@@ -151,4 +158,43 @@ async fn an_idempotency_key_queues_a_command_once() {
     assert_eq!(send().await.json()["queued"][0]["duplicate"], false);
     assert_eq!(send().await.json()["queued"][0]["duplicate"], true);
     assert_eq!(app.get("/api/v1/commands/poll").await.text(), "play_hand\n");
+}
+
+#[tokio::test]
+async fn a_head_request_does_not_empty_the_queue() {
+    let app = spawn_app().await;
+    app.post("/api/v1/commands", r#"{"type":"play_hand"}"#)
+        .await;
+    let head = app
+        .send(
+            axum::http::Request::head("/api/v1/commands/poll")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(head.status, 200);
+    assert_eq!(app.get("/api/v1/commands/poll").await.text(), "play_hand\n");
+}
+
+#[tokio::test]
+async fn polls_keep_order_across_many_commands() {
+    let app = spawn_app().await;
+    let lines: Vec<String> = (0..150).map(|i| format!("select_card:{i}")).collect();
+    for chunk in lines.chunks(50) {
+        let reply = app
+            .post_with(
+                "/s/many/api/v1/commands",
+                chunk.join("\n"),
+                &[("content-type", "text/plain")],
+            )
+            .await;
+        assert_eq!(reply.status, 202, "{}", reply.text());
+    }
+    // At most 100 per poll; the rest on the next, in order.
+    let first = app.get("/s/many/api/v1/commands/poll").await.text();
+    let second = app.get("/s/many/api/v1/commands/poll").await.text();
+    assert_eq!(first.lines().count(), 100);
+    let polled: Vec<&str> = first.lines().chain(second.lines()).collect();
+    assert_eq!(polled, lines.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(app.get("/s/many/api/v1/commands/poll").await.text(), "");
 }

@@ -13,7 +13,7 @@ use tokio::{
 };
 
 async fn serve(
-    app: &common::TestApp,
+    router: axum::Router,
 ) -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
@@ -22,7 +22,6 @@ async fn serve(
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = app.router.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -48,7 +47,7 @@ async fn poll_is_framed_by_content_length_never_chunked() {
     let app = spawn_app().await;
     app.post("/api/v1/commands", r#"{"type":"play_hand"}"#)
         .await;
-    let (addr, _stop, _server) = serve(&app).await;
+    let (addr, _stop, _server) = serve(app.router.clone()).await;
 
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     // What the mod sends: a GET with Content-Type: text/plain, then EOF-read.
@@ -67,7 +66,13 @@ async fn poll_is_framed_by_content_length_never_chunked() {
 #[tokio::test]
 async fn graceful_shutdown_finishes_requests_in_flight() {
     let app = spawn_app().await;
-    let (addr, stop, server) = serve(&app).await;
+    // Counted by the same middleware the binary uses, to know when the
+    // server has taken the requests in (only this test uses it).
+    let router = app.router.clone().layer(axum::middleware::from_fn(
+        jimbot_service::metrics::track_http,
+    ));
+    let metrics = jimbot_service::metrics::recorder();
+    let (addr, stop, server) = serve(router).await;
     let body = fixture("batch_mixed.json");
 
     // Three requests whose bodies are only half sent when shutdown starts.
@@ -85,7 +90,23 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
             .expect("half");
         streams.push(stream);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Shut down only once all three are being handled (waiting for their
+    // bodies), then let the bodies arrive.
+    let in_flight = || {
+        metrics
+            .render()
+            .lines()
+            .find_map(|line| line.strip_prefix("http_requests_in_flight "))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    for _ in 0..200 {
+        if in_flight() >= 3.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(in_flight(), 3.0, "all three requests in flight");
     stop.send(()).expect("stop");
     tokio::time::sleep(Duration::from_millis(200)).await;
 

@@ -227,3 +227,24 @@ async fn messages_carry_dedup_schema_and_trace_headers() {
         traceparent
     );
 }
+
+#[tokio::test]
+async fn a_configured_url_with_a_trailing_slash_still_works() {
+    // The mod appends `/batch` to its configured URL by concatenation.
+    let app = spawn_app().await;
+    let batch = app
+        .post(
+            "/s/slash/api/v1/events//batch",
+            fixture("edge_menu_state.json"),
+        )
+        .await;
+    assert_eq!(batch.status, 202, "{}", batch.text());
+    let single = app
+        .post(
+            "/s/slash/api/v1/events/",
+            fixture("single_connection_test.json"),
+        )
+        .await;
+    assert_eq!(single.status, 202, "{}", single.text());
+    assert_eq!(app.events("slash").await.len(), 3);
+}

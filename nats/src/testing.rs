@@ -211,6 +211,27 @@ impl NatsServer {
         }
     }
 
+    /// Freezes the process (SIGSTOP): connections stay open but nothing is
+    /// answered, like a server stuck on a slow disk or a network partition.
+    pub fn pause(&mut self) {
+        self.signal("-STOP");
+    }
+
+    /// Unfreezes a paused process (SIGCONT).
+    pub fn resume(&mut self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&mut self, signal: &str) {
+        if let Some(child) = &self.child {
+            let sent = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .is_ok_and(|status| status.success());
+            assert!(sent, "kill {signal} {} failed", child.id());
+        }
+    }
+
     /// Starts the server again on the same port with the same store.
     pub async fn restart(&mut self) -> Result<(), HarnessError> {
         self.kill();
@@ -277,6 +298,8 @@ impl NatsServer {
 
 impl Drop for NatsServer {
     fn drop(&mut self) {
+        // A paused process ignores SIGKILL until continued on some systems.
+        self.resume();
         self.kill();
     }
 }

@@ -167,12 +167,10 @@ pub fn dead_letter_message(
     use dead_letter_headers as h;
     let session = context.session.token();
     let mut headers = HeaderMap::new();
-    // A re-sent copy of the same bad input is stored once.
-    let id = format!(
-        "{session}:deadletter:{}:{}",
-        index.map_or_else(|| "body".to_owned(), |i| i.to_string()),
-        short_hash(&raw)
-    );
+    // A re-sent copy of the same bad input is stored once, wherever in a
+    // batch it lands (the mod re-chunks what it re-sends).
+    let scope = if index.is_some() { "event" } else { "body" };
+    let id = format!("{session}:deadletter:{scope}:{}", short_hash(&raw));
     headers.insert(NATS_MESSAGE_ID, id.as_str());
     headers.insert(h::REASON, reason);
     headers.insert(h::DETAIL, header_safe(&detail).as_str());

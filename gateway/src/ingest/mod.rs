@@ -25,6 +25,10 @@ use report::IngestReport;
 /// The answer to an ingest request.
 pub type IngestResponse = Result<(StatusCode, Json<IngestReport>), ApiError>;
 
+/// Bodies larger than this are parsed on the blocking pool, so a big one
+/// does not hold up the small requests (and polls) sharing the runtime.
+const INLINE_PARSE_LIMIT: usize = 256 * 1024;
+
 /// `POST /api/v1/events/batch`: `{batch_id, events: [...], source, timestamp}`.
 pub async fn post_batch(
     State(state): State<AppState>,
@@ -35,21 +39,7 @@ pub async fn post_batch(
 ) -> IngestResponse {
     state.admit(&session)?;
     let context = state.request_context(session, uri.path(), &headers);
-    let (batch_id, messages) = match parse_batch_bytes(body.clone()) {
-        Ok(batch) => (
-            batch.batch_id,
-            batch
-                .events
-                .into_iter()
-                .map(|event| message_for(&context, event))
-                .collect(),
-        ),
-        Err(error) => {
-            let reason = error.kind().as_str();
-            let message = dead_letter_message(&context, None, reason, error.to_string(), body);
-            (None, vec![message])
-        }
-    };
+    let (batch_id, messages) = off_runtime_if_large(&context, body, batch_messages).await?;
     ingest(&state, context, batch_id, messages).await
 }
 
@@ -63,14 +53,56 @@ pub async fn post_single(
 ) -> IngestResponse {
     state.admit(&session)?;
     let context = state.request_context(session, uri.path(), &headers);
-    let message = match parse_single_bytes(body.clone()) {
-        Ok(event) => message_for(&context, event),
+    let (batch_id, messages) = off_runtime_if_large(&context, body, single_messages).await?;
+    ingest(&state, context, batch_id, messages).await
+}
+
+type Built = (Option<String>, Vec<Outgoing>);
+
+async fn off_runtime_if_large(
+    context: &RequestContext,
+    body: Bytes,
+    build: fn(&RequestContext, Bytes) -> Built,
+) -> Result<Built, ApiError> {
+    if body.len() <= INLINE_PARSE_LIMIT {
+        return Ok(build(context, body));
+    }
+    let context = context.clone();
+    tokio::task::spawn_blocking(move || build(&context, body))
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("parsing the body failed: {e}")))
+}
+
+/// The messages for a batch body: each event, or its dead letter, or the
+/// whole body's dead letter.
+fn batch_messages(context: &RequestContext, body: Bytes) -> Built {
+    match parse_batch_bytes(body.clone()) {
+        Ok(batch) => (
+            batch.batch_id,
+            batch
+                .events
+                .into_iter()
+                .map(|event| message_for(context, event))
+                .collect(),
+        ),
         Err(error) => {
             let reason = error.kind().as_str();
-            dead_letter_message(&context, None, reason, error.to_string(), body)
+            let message = dead_letter_message(context, None, reason, error.to_string(), body);
+            (None, vec![message])
+        }
+    }
+}
+
+/// The message for a single-event body.
+fn single_messages(context: &RequestContext, body: Bytes) -> Built {
+    let message = match parse_single_bytes(body.clone()) {
+        Ok(event) => message_for(context, event),
+        Err(error) => {
+            let reason = error.kind().as_str();
+            dead_letter_message(context, None, reason, error.to_string(), body)
         }
     };
-    ingest(&state, context, None, vec![message]).await
+    (None, vec![message])
 }
 
 async fn ingest(
@@ -79,12 +111,21 @@ async fn ingest(
     batch_id: Option<String>,
     messages: Vec<Outgoing>,
 ) -> IngestResponse {
-    let acks = publish::publish_all(
+    let published = publish::publish_all(
         state.jetstream(),
         &messages,
         state.settings().publish_timeout,
     )
-    .await?;
+    .await;
+    let acks = match published {
+        Ok(acks) => acks,
+        Err(error) => {
+            if matches!(error, ApiError::StreamMissing(_)) {
+                state.reprovision_soon();
+            }
+            return Err(error);
+        }
+    };
     let session = context.session.token().as_str().to_owned();
     let report = IngestReport::new(session, batch_id, &messages, acks);
     Ok((StatusCode::ACCEPTED, Json(report)))

@@ -40,14 +40,18 @@ pub async fn publish_all(
         }
         try_join_all(pending).await
     };
-    let acks = tokio::time::timeout(timeout, work).await.map_err(|_| {
-        ApiError::Unavailable(format!(
-            "JetStream did not acknowledge within {} ms",
-            timeout.as_millis()
-        ))
-    })??;
-    metrics::histogram!("gateway_publish_ack_seconds").record(started.elapsed().as_secs_f64());
-    Ok(acks)
+    let outcome = tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::Unavailable(format!(
+                "JetStream did not acknowledge within {} ms",
+                timeout.as_millis()
+            )))
+        });
+    let label = if outcome.is_ok() { "acked" } else { "failed" };
+    metrics::histogram!("gateway_publish_ack_seconds", "outcome" => label)
+        .record(started.elapsed().as_secs_f64());
+    outcome
 }
 
 fn failure(subject: &str, error: PublishError) -> ApiError {
@@ -56,7 +60,7 @@ fn failure(subject: &str, error: PublishError) -> ApiError {
             "message for {subject} exceeds NATS max_payload: {error}"
         )),
         PublishErrorKind::StreamNotFound => {
-            ApiError::Unavailable(format!("no stream stores {subject}: {error}"))
+            ApiError::StreamMissing(format!("no stream stores {subject}: {error}"))
         }
         PublishErrorKind::TimedOut => {
             ApiError::Unavailable(format!("JetStream did not acknowledge {subject} in time"))

@@ -144,7 +144,6 @@ impl IngestReport {
                 report.events.push(entry);
             }
         }
-        report.events.sort_by_key(|entry| entry.index);
         report
     }
 }
