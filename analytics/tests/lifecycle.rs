@@ -1,7 +1,9 @@
 //! The binary starts, waits for NATS, serves health and metrics, and stops
 //! gracefully.
 
-use jimbot_service::testing::{COMMON_FLAGS, assert_service_lifecycle, help_text};
+use jimbot_service::testing::{
+    COMMON_FLAGS, assert_invalid_settings_fail_fast, assert_service_lifecycle, help_text,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_jimbot-analytics");
 
@@ -21,28 +23,5 @@ async fn help_names_every_flag_and_its_environment_variable() {
 
 #[tokio::test]
 async fn invalid_settings_fail_fast_with_a_message() {
-    let output = tokio::process::Command::new(BINARY)
-        .args(["--stream-replicas", "9"])
-        .output()
-        .await
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--stream-replicas"), "{stderr}");
-
-    let output = tokio::process::Command::new(BINARY)
-        .args([
-            "--duplicate-window",
-            "2h",
-            "--game-events-max-age",
-            "1h",
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
-        .output()
-        .await
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--duplicate-window"), "{stderr}");
+    assert_invalid_settings_fail_fast(BINARY).await;
 }

@@ -11,6 +11,16 @@ use jimbot_nats::{
     topology::streams,
 };
 
+async fn stream_info(js: &jetstream::Context, name: &str) -> stream::Info {
+    js.get_stream(name)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone()
+}
+
 #[tokio::test]
 async fn provisioning_twice_changes_nothing_the_second_time() {
     let server = NatsServer::start().await.expect("start");
@@ -32,25 +42,11 @@ async fn provisioning_twice_changes_nothing_the_second_time() {
         .expect("second provisioning");
     assert!(second.is_unchanged(), "{second:?}");
 
-    let info = js
-        .get_stream(streams::GAME_EVENTS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let info = stream_info(&js, streams::GAME_EVENTS).await;
     assert_eq!(info.config.subjects, vec!["jimbot.game.>".to_owned()]);
     assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
     assert_eq!(info.config.discard, stream::DiscardPolicy::New);
-    let commands = js
-        .get_stream(streams::COMMANDS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let commands = stream_info(&js, streams::COMMANDS).await;
     assert_eq!(
         commands.config.retention,
         stream::RetentionPolicy::WorkQueue
@@ -92,14 +88,7 @@ async fn changed_limits_are_updated_in_place() {
     assert_eq!(differences.len(), 1);
     assert_eq!(differences[0].field, "max_age");
 
-    let info = js
-        .get_stream(streams::GAME_EVENTS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let info = stream_info(&js, streams::GAME_EVENTS).await;
     assert_eq!(info.config.max_age, Duration::from_secs(3600));
 }
 
@@ -190,14 +179,7 @@ async fn cluster_topology_uses_three_replicas() {
             .expect("again")
             .is_unchanged()
     );
-    let info = js
-        .get_stream(streams::GAME_EVENTS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let info = stream_info(&js, streams::GAME_EVENTS).await;
     assert_eq!(info.config.num_replicas, 3);
     assert_eq!(info.cluster.expect("cluster info").replicas.len(), 2);
 }
@@ -237,19 +219,7 @@ async fn a_long_dedup_window_applies_to_game_events_only() {
     provision(&js, &Topology::standard(&options))
         .await
         .expect("provision");
-    let window = |name: &'static str| {
-        let js = js.clone();
-        async move {
-            js.get_stream(name)
-                .await
-                .expect("stream")
-                .info()
-                .await
-                .expect("info")
-                .config
-                .duplicate_window
-        }
-    };
+    let window = async |name: &str| stream_info(&js, name).await.config.duplicate_window;
     assert_eq!(
         window(streams::GAME_EVENTS).await,
         Duration::from_secs(2 * 3600)
@@ -264,14 +234,7 @@ async fn commands_past_the_per_session_limit_are_refused_not_evicted() {
     provision(&js, &Topology::standard(&TopologyOptions::default()))
         .await
         .expect("provision");
-    let info = js
-        .get_stream(streams::COMMANDS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let info = stream_info(&js, streams::COMMANDS).await;
     assert!(info.config.discard_new_per_subject);
     assert_eq!(info.config.max_messages_per_subject, 1000);
 }
@@ -284,15 +247,7 @@ async fn updates_keep_settings_the_topology_does_not_declare() {
         .await
         .expect("provision");
     // An operator turned on compression by hand.
-    let mut config = js
-        .get_stream(streams::GAME_EVENTS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .config
-        .clone();
+    let mut config = stream_info(&js, streams::GAME_EVENTS).await.config;
     config.compression = Some(stream::Compression::S2);
     js.update_stream(config).await.expect("operator update");
 
@@ -304,14 +259,7 @@ async fn updates_keep_settings_the_topology_does_not_declare() {
         .await
         .expect("update");
     assert!(!report.is_unchanged());
-    let info = js
-        .get_stream(streams::GAME_EVENTS)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .clone();
+    let info = stream_info(&js, streams::GAME_EVENTS).await;
     assert_eq!(info.config.max_age, Duration::from_secs(7 * 24 * 3600));
     assert_eq!(
         info.config.compression,

@@ -222,3 +222,29 @@ pub const COMMON_FLAGS: &[&str] = &[
     "--otlp-endpoint",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
 ];
+
+/// Invalid settings make `binary` exit at once, naming the flag at fault.
+pub async fn assert_invalid_settings_fail_fast(binary: &str) {
+    let cases: [&[&str]; 2] = [
+        &["--stream-replicas", "9"],
+        &[
+            "--duplicate-window",
+            "2h",
+            "--game-events-max-age",
+            "1h",
+            "--http-addr",
+            "127.0.0.1:0",
+        ],
+    ];
+    for args in cases {
+        let output = Command::new(binary)
+            .args(args)
+            .env_remove("JIMBOT_STREAM_REPLICAS")
+            .output()
+            .await
+            .expect("run");
+        assert!(!output.status.success(), "{args:?} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(args[0]), "{args:?}: {stderr}");
+    }
+}
