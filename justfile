@@ -31,6 +31,10 @@ lint: install-tools
 fmt:
     cargo fmt --all
 
+# The benchmark suite (release build, fresh nats-server; about 5 minutes).
+bench: install-tools
+    scripts/bench.sh
+
 # What CI runs: lint, then test.
 ci: lint test
 
