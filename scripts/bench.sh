@@ -67,6 +67,9 @@ for sync in default always; do
   # The gateway provisions the streams the baseline publishes to.
   run_gateway_row single --mode single --instances 64
   run_gateway_row batch --mode batch --batch-size 50 --instances 16
+  # Latency at half the maximum load just measured.
+  half=$(python3 -c "import json; r=json.load(open('$out/$sync-batch.json')); print(max(r['requests_per_sec'] / 2 / 16, 0.1))")
+  run_gateway_row batch-half --mode batch --batch-size 50 --instances 16 --rate "$half"
   run_gateway_row realistic --mode realistic --instances 200
   if [[ $sync == default ]]; then
     run_gateway_row single-256 --mode single --instances 256

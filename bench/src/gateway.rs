@@ -49,6 +49,7 @@ pub async fn instance(
     templates: std::sync::Arc<Templates>,
     gateway: String,
     session: String,
+    interval: Option<Duration>,
 ) -> Tally {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut tally = Tally::default();
@@ -56,7 +57,16 @@ pub async fn instance(
     let started = Instant::now();
     let mut next_heartbeat = started;
     let mut next_diff = started;
+    let mut next_send = started;
     while !plan.done(started, counter) {
+        // A fixed request rate (for latency below the maximum load).
+        if let Some(interval) = interval {
+            let now = Instant::now();
+            if next_send > now {
+                tokio::time::sleep(next_send - now).await;
+            }
+            next_send += interval;
+        }
         let (path, body, events) = match shape {
             Shape::Single => {
                 let mut body = String::new();

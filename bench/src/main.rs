@@ -61,6 +61,10 @@ struct RunArgs {
     /// Stop each instance after this many events instead.
     #[arg(long)]
     events_per_instance: Option<u64>,
+    /// Requests per second per instance (single and batch modes); unset: as
+    /// fast as they are answered.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Baseline: acks in flight per instance.
     #[arg(long, default_value_t = 256)]
     window: usize,
@@ -138,6 +142,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let run_id = format!("r{}", std::process::id());
     let before = args.watch_pid.map(process_cpu_seconds).transpose()?;
 
+    let interval = match args.rate {
+        Some(rate) if rate > 0.0 && rate.is_finite() => Some(Duration::from_secs_f64(1.0 / rate)),
+        Some(rate) => bail!("--rate must be a positive number, got {rate}"),
+        None => None,
+    };
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     let encoded = Arc::new(baseline::encode(&templates));
@@ -166,6 +175,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     templates.clone(),
                     args.gateway.clone(),
                     session,
+                    interval,
                 ));
             }
         }
@@ -182,7 +192,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let name = match args.mode {
         Mode::Single => format!("gateway single x{}", args.instances),
-        Mode::Batch => format!("gateway batch-{} x{}", args.batch_size, args.instances),
+        Mode::Batch => match args.rate {
+            Some(rate) => format!(
+                "gateway batch-{} x{} at {rate:.1} req/s each",
+                args.batch_size, args.instances
+            ),
+            None => format!("gateway batch-{} x{}", args.batch_size, args.instances),
+        },
         Mode::Realistic => format!("gateway realistic x{}", args.instances),
         Mode::Baseline => format!("baseline batch-{} x{}", args.batch_size, args.instances),
     };

@@ -126,7 +126,11 @@ pub fn table(rows: &[Row]) -> String {
             .map(|b| b.events_per_sec);
         let ratio = match baseline {
             // Only the batch rows send what the baseline sends.
-            Some(b) if b > 0.0 && row.name.starts_with("gateway batch") => {
+            Some(b)
+                if b > 0.0
+                    && row.name.starts_with("gateway batch")
+                    && !row.name.contains(" at ") =>
+            {
                 format!("{:.2}", row.events_per_sec / b)
             }
             _ => "-".to_owned(),
