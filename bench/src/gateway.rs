@@ -50,6 +50,7 @@ pub async fn instance(
     gateway: String,
     session: String,
     interval: Option<Duration>,
+    start_offset: Duration,
 ) -> Tally {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut tally = Tally::default();
@@ -57,7 +58,9 @@ pub async fn instance(
     let started = Instant::now();
     let mut next_heartbeat = started;
     let mut next_diff = started;
-    let mut next_send = started;
+    // Instances at a fixed rate start spread over one interval, like
+    // independent games, not all in the same instant.
+    let mut next_send = started + start_offset;
     while !plan.done(started, counter) {
         // A fixed request rate (for latency below the maximum load).
         if let Some(interval) = interval {

@@ -176,6 +176,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     args.gateway.clone(),
                     session,
                     interval,
+                    interval.map_or(Duration::ZERO, |every| {
+                        every.mul_f64(i as f64 / args.instances as f64)
+                    }),
                 ));
             }
         }

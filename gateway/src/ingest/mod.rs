@@ -113,11 +113,11 @@ async fn ingest(
 ) -> IngestResponse {
     let published = publish::publish_all(
         state.jetstream(),
-        &messages,
+        messages,
         state.settings().publish_timeout,
     )
     .await;
-    let acks = match published {
+    let acked = match published {
         Ok(acks) => acks,
         Err(error) => {
             if matches!(error, ApiError::StreamMissing(_)) {
@@ -127,7 +127,7 @@ async fn ingest(
         }
     };
     let session = context.session.token().as_str().to_owned();
-    let report = IngestReport::new(session, batch_id, &messages, acks);
+    let report = IngestReport::new(session, batch_id, acked);
     Ok((StatusCode::ACCEPTED, Json(report)))
 }
 

@@ -10,7 +10,7 @@ use async_nats::jetstream::{
 };
 use futures::future::try_join_all;
 
-use super::build::Outgoing;
+use super::build::{Item, Outgoing};
 use crate::error::ApiError;
 
 /// Publishes every message, then awaits all their acknowledgements.
@@ -21,22 +21,24 @@ use crate::error::ApiError;
 /// recognised as duplicates when the client re-sends.
 pub async fn publish_all(
     js: &jetstream::Context,
-    messages: &[Outgoing],
+    messages: Vec<Outgoing>,
     timeout: Duration,
-) -> Result<Vec<PublishAck>, ApiError> {
+) -> Result<Vec<(Item, PublishAck)>, ApiError> {
     let started = Instant::now();
     let work = async {
         let mut pending = Vec::with_capacity(messages.len());
         for message in messages {
+            // Moved, not cloned: headers are the costliest part of a message.
             let ack = js
-                .publish_with_headers(
-                    message.subject.clone(),
-                    message.headers.clone(),
-                    message.payload.clone(),
-                )
+                .publish_with_headers(message.subject.clone(), message.headers, message.payload)
                 .await
                 .map_err(|e| failure(&message.subject, e))?;
-            pending.push(async move { ack.await.map_err(|e| failure(&message.subject, e)) });
+            let (subject, item) = (message.subject, message.item);
+            pending.push(async move {
+                ack.await
+                    .map(|ack| (item, ack))
+                    .map_err(|e| failure(&subject, e))
+            });
         }
         try_join_all(pending).await
     };

@@ -3,7 +3,7 @@
 use async_nats::jetstream::publish::PublishAck;
 use serde::Serialize;
 
-use super::build::{Item, Outgoing};
+use super::build::Item;
 
 /// The answer to an ingest request (sent with 202 once everything is stored).
 #[derive(Debug, Serialize)]
@@ -82,30 +82,25 @@ pub struct Totals {
 }
 
 impl IngestReport {
-    /// Pairs each published message with its acknowledgement.
-    pub fn new(
-        session: String,
-        batch_id: Option<String>,
-        published: &[Outgoing],
-        acks: Vec<PublishAck>,
-    ) -> Self {
+    /// The report for each published item and its acknowledgement.
+    pub fn new(session: String, batch_id: Option<String>, acked: Vec<(Item, PublishAck)>) -> Self {
         let mut report = IngestReport {
             session,
             batch_id,
-            events: Vec::with_capacity(published.len()),
+            events: Vec::with_capacity(acked.len()),
             body: None,
             totals: Totals::default(),
         };
-        for (message, ack) in published.iter().zip(acks) {
-            let entry = match &message.item {
+        for (item, ack) in acked {
+            let entry = match item {
                 Item::Event {
                     index,
                     event_id,
                     event_type,
                 } => EventReport {
-                    index: Some(*index),
-                    event_id: Some(event_id.clone()).filter(|id| !id.is_empty()),
-                    r#type: Some(event_type.clone()),
+                    index: Some(index),
+                    event_id: Some(event_id).filter(|id| !id.is_empty()),
+                    r#type: Some(event_type),
                     status: if ack.duplicate {
                         Status::Duplicate
                     } else {
@@ -121,7 +116,7 @@ impl IngestReport {
                     reason,
                     detail,
                 } => EventReport {
-                    index: *index,
+                    index,
                     event_id: None,
                     r#type: None,
                     status: Status::DeadLettered,
@@ -131,8 +126,6 @@ impl IngestReport {
                     reason: Some(format!("{reason}: {detail}")),
                 },
             };
-            metrics::counter!("gateway_events_total", "outcome" => entry.status.as_str())
-                .increment(1);
             match entry.status {
                 Status::Stored => report.totals.stored += 1,
                 Status::Duplicate => report.totals.duplicates += 1,
@@ -142,6 +135,19 @@ impl IngestReport {
                 report.body = Some(entry);
             } else {
                 report.events.push(entry);
+            }
+        }
+        // Once per request and outcome, not per event: each call hashes its
+        // labels to find the counter.
+        let totals = &report.totals;
+        for (status, n) in [
+            (Status::Stored, totals.stored),
+            (Status::Duplicate, totals.duplicates),
+            (Status::DeadLettered, totals.dead_lettered),
+        ] {
+            if n > 0 {
+                metrics::counter!("gateway_events_total", "outcome" => status.as_str())
+                    .increment(n as u64);
             }
         }
         report
