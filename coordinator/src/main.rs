@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use clap::Parser;
-use jimbot_service::{CommonArgs, run::not_found, telemetry::Telemetry};
+use jimbot_service::{CommonArgs, Listen, run::not_found, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-coordinator";
 
@@ -32,9 +32,12 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
-    jimbot_service::run(SERVICE, &config.http_addr, &config.common, |_nats| async {
-        Router::new().fallback(not_found)
-    })
+    jimbot_service::run(
+        SERVICE,
+        Listen::http(&config.http_addr),
+        &config.common,
+        |_started| async { Router::new().fallback(not_found) },
+    )
     .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use jimbot_gateway::{AppState, app, config::GatewayArgs};
-use jimbot_service::{CommonArgs, telemetry::Telemetry};
+use jimbot_service::{CommonArgs, Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-gateway";
 
@@ -31,9 +31,9 @@ async fn main() -> anyhow::Result<()> {
     let settings = config.gateway.settings(topology);
     jimbot_service::run(
         SERVICE,
-        &config.gateway.http_addr,
+        Listen::http(&config.gateway.http_addr),
         &config.common,
-        |nats| async move { app(AppState::new(nats, settings)) },
+        |started| async move { app(AppState::new(started.nats, settings)) },
     )
     .await?;
     Ok(())

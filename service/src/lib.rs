@@ -6,9 +6,13 @@
 //! - [`health`]: `/health/live`, `/health/ready` and `/metrics`;
 //! - [`boot`]: connect to NATS (waiting for it) and provision the topology;
 //! - [`shutdown`]: the SIGTERM / Ctrl-C signal;
-//! - [`run`]: all of the above in order, for a service's `main`.
+//! - [`grpc`]: the gRPC health service and reflection;
+//! - [`run`]: all of the above in order, for a service's `main`, serving the
+//!   [`App`] it builds once on NATS.
 
+pub mod app;
 pub mod boot;
+mod grpc;
 pub mod health;
 pub mod metrics;
 pub mod run;
@@ -17,4 +21,5 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use run::{CommonArgs, RunError, run};
+pub use app::{App, Shutdown, Started};
+pub use run::{CommonArgs, Listen, RunError, run};

@@ -1,5 +1,5 @@
 //! The life of a service process: serve health at once, get onto NATS, serve
-//! the service's own routes, and on SIGTERM drain and stop.
+//! the service's own routes (HTTP and gRPC), and on SIGTERM drain and stop.
 
 use std::{
     future::Future,
@@ -8,7 +8,6 @@ use std::{
     time::Duration,
 };
 
-use async_nats::Client;
 use axum::{
     Json, Router,
     extract::Request,
@@ -22,7 +21,11 @@ use tower::ServiceExt;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
-use crate::{boot, health, metrics, shutdown, telemetry::TelemetryArgs};
+use crate::{
+    app::{App, Shutdown, Started},
+    boot, grpc, health, metrics, shutdown,
+    telemetry::TelemetryArgs,
+};
 
 /// How long shutdown waits for in-flight requests, and then for NATS to
 /// flush, before exiting anyway.
@@ -48,7 +51,7 @@ pub enum RunError {
     /// A setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The HTTP address could not be bound.
+    /// An address could not be bound.
     #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
@@ -64,24 +67,43 @@ pub enum RunError {
     Serve(std::io::Error),
 }
 
+/// Where a service listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen<'a> {
+    /// HTTP: health, metrics and the service's REST routes.
+    pub http: &'a [SocketAddr],
+    /// gRPC (HTTP/2 without TLS): the gRPC health service, reflection and the
+    /// service's own gRPC services. Empty for services without gRPC.
+    pub grpc: &'a [SocketAddr],
+}
+
+impl<'a> Listen<'a> {
+    /// HTTP only.
+    pub fn http(http: &'a [SocketAddr]) -> Self {
+        Self { http, grpc: &[] }
+    }
+}
+
 /// Runs a service until SIGTERM or Ctrl-C.
 ///
-/// The HTTP listeners are bound first, so `/health/live` answers while NATS
-/// is still awaited; the service's own routes answer 503 with `Retry-After`
-/// until `app` has built them from the connected client.
+/// The listeners are bound first, so `/health/live` (and the gRPC health
+/// service) answer while NATS is still awaited; the service's own routes
+/// answer 503 with `Retry-After` (gRPC: `UNAVAILABLE`) until `app` has built
+/// them from the connected client.
 ///
-/// Every address in `http_addrs` is served. One that this machine does not
-/// have (`[::1]` with IPv6 disabled) is skipped with a warning, as long as
-/// another one is bound; any other bind failure is an error.
-pub async fn run<F, Fut>(
+/// Every address is served. One that this machine does not have (`[::1]`
+/// with IPv6 disabled) is skipped with a warning, as long as another one of
+/// the same kind is bound; any other bind failure is an error.
+pub async fn run<F, Fut, A>(
     service: &'static str,
-    http_addrs: &[SocketAddr],
+    listen: Listen<'_>,
     common: &CommonArgs,
     app: F,
 ) -> Result<(), RunError>
 where
-    F: FnOnce(Client) -> Fut,
-    Fut: Future<Output = Router>,
+    F: FnOnce(Started) -> Fut,
+    Fut: Future<Output = A>,
+    A: Into<App>,
 {
     let topology = Topology::standard(&common.topology.options().map_err(RunError::Config)?);
     let metrics_handle = metrics::recorder();
@@ -89,8 +111,13 @@ where
     let health = health::Health::default();
     let app_slot: Arc<OnceLock<Router>> = Arc::default();
 
-    let listeners = bind_all(service, http_addrs).await?;
+    let listeners = bind_all(service, "http", listen.http).await?;
+    let grpc_listeners = match listen.grpc {
+        [] => Vec::new(),
+        addrs => bind_all(service, "grpc", addrs).await?,
+    };
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
+    let (stop_app, app_shutdown) = Shutdown::new();
     let router = health::router(health.clone(), metrics_handle)
         .layer(middleware::from_fn(metrics::track_http))
         .fallback({
@@ -105,9 +132,15 @@ where
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         );
+    let grpc = grpc::Grpc::new().await;
+    let grpc_router = grpc.router();
     let mut servers = tokio::task::JoinSet::new();
-    for listener in listeners {
-        let (router, mut stopped) = (router.clone(), http_stopped.clone());
+    let all = listeners
+        .into_iter()
+        .map(|l| (l, router.clone()))
+        .chain(grpc_listeners.into_iter().map(|l| (l, grpc_router.clone())));
+    for (listener, router) in all {
+        let mut stopped = http_stopped.clone();
         servers.spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
@@ -123,18 +156,32 @@ where
         booted = boot::onto_nats(&common.nats, service, &topology, &health) => Some(booted?),
         () = &mut signal => None,
     };
+    let mut tasks = tokio::task::JoinSet::new();
     if let Some(client) = &client {
-        let router = app(client.clone())
-            .await
-            .layer(middleware::from_fn(metrics::track_http));
+        let started = Started {
+            nats: client.clone(),
+            shutdown: app_shutdown,
+        };
+        let app: App = app(started).await.into();
+        let router = app.http.layer(middleware::from_fn(metrics::track_http));
         let _ = app_slot.set(router);
+        grpc.serve(app.grpc).await;
+        for (name, task) in app.tasks {
+            tasks.spawn(async move {
+                task.await;
+                tracing::debug!(task = name, "background task finished");
+            });
+        }
         tracing::info!(service, "ready");
         signal.await;
     }
 
-    // Drain: report not ready, finish in-flight requests, then flush NATS;
-    // each step bounded, so a stuck client cannot hold the process forever.
+    // Drain: report not ready, end streams and background work, finish
+    // in-flight requests, then flush NATS; each step bounded, so a stuck
+    // client cannot hold the process forever.
     health.start_draining();
+    grpc.start_draining().await;
+    let _ = stop_app.send(true);
     let _ = stop_http.send(true);
     let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
         let mut outcome = Ok(());
@@ -155,6 +202,14 @@ where
             "requests still in flight after the grace period; stopping anyway"
         ),
     }
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("background tasks still running after the grace period; stopping anyway");
+    }
     if let Some(client) = client {
         match tokio::time::timeout(SHUTDOWN_GRACE, client.drain()).await {
             Ok(Ok(())) => {}
@@ -169,6 +224,7 @@ where
 /// Binds every address; see [`run`] for which failures are tolerated.
 async fn bind_all(
     service: &'static str,
+    kind: &'static str,
     addrs: &[SocketAddr],
 ) -> Result<Vec<tokio::net::TcpListener>, RunError> {
     let mut listeners = Vec::with_capacity(addrs.len());
@@ -177,7 +233,7 @@ async fn bind_all(
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 let local = listener.local_addr().map_err(RunError::Serve)?;
-                tracing::info!(service, http = %local, "listening");
+                tracing::info!(service, kind, addr = %local, "listening");
                 listeners.push(listener);
             }
             // EADDRNOTAVAIL, or EAFNOSUPPORT (97 on Linux): no such address here.
@@ -185,7 +241,7 @@ async fn bind_all(
                 if e.kind() == std::io::ErrorKind::AddrNotAvailable
                     || e.raw_os_error() == Some(97) =>
             {
-                tracing::warn!(service, http = %addr, error = %e, "address not available here; not listening on it");
+                tracing::warn!(service, kind, %addr, error = %e, "address not available here; not listening on it");
                 skipped = Some((addr, e));
             }
             Err(source) => return Err(RunError::Bind { addr, source }),
@@ -193,7 +249,7 @@ async fn bind_all(
     }
     match (listeners.is_empty(), skipped) {
         (true, Some((addr, source))) => Err(RunError::Bind { addr, source }),
-        (true, None) => Err(RunError::Config("no HTTP address to listen on".to_owned())),
+        (true, None) => Err(RunError::Config(format!("no {kind} address to listen on"))),
         _ => Ok(listeners),
     }
 }
