@@ -1,0 +1,1024 @@
+//! The scheduler: resources, leases, wait queues, aging and quotas as a pure,
+//! synchronous state machine. Every call takes `now`, so the rules below are
+//! tested exactly, without clocks or I/O; the [`crate::actor`] owns one and
+//! does the waiting, persisting and answering.
+//!
+//! Rules:
+//! - A request is granted at once when it fits and no waiting request for the
+//!   same resource comes before it; otherwise it waits (up to its wait
+//!   timeout) or, with a zero timeout, is denied at once.
+//! - Waiting requests are ordered by effective priority, then by arrival
+//!   (first come, first served). The effective priority of a request rises one
+//!   level (LOW to MEDIUM to HIGH) per `aging_step` waited, so after two steps
+//!   a LOW request competes as HIGH, ahead of every HIGH request that arrived
+//!   after it: nothing starves.
+//! - The first request in that order is served first: a request behind it is
+//!   not granted before it, even if it would fit (no overtaking), so a large
+//!   request is not starved by small ones.
+//! - GPU time leases last at most one time slice; renewing one is refused
+//!   while others wait for the GPU, so the devices rotate among waiting
+//!   holders in the same order.
+//! - Quotas (the Claude API) follow [`quota::Gcra`]; a granted call is used
+//!   up, and releasing its lease gives nothing back.
+
+pub mod quota;
+
+use std::{
+    collections::{BTreeSet, HashMap, VecDeque},
+    time::Duration,
+};
+
+use crate::{
+    config::ResourcesConfig,
+    domain::{At, FencingToken, Ident, LeaseId, Priority},
+};
+use quota::Gcra;
+
+/// Resource names.
+pub mod names {
+    /// GPU time: devices, leased one time slice at a time.
+    pub const GPU: &str = "gpu";
+    /// GPU memory, in bytes, across devices.
+    pub const GPU_MEMORY: &str = "gpu_memory";
+    /// The memory budget, in bytes.
+    pub const MEMORY: &str = "memory";
+    /// Claude API calls.
+    pub const CLAUDE_API: &str = "claude_api";
+    /// CPU cores.
+    pub const CPU: &str = "cpu";
+}
+
+/// Shortest lease a request may ask for: shorter ones could expire before
+/// the holder heard of them.
+pub const MIN_LEASE_DURATION: Duration = Duration::from_millis(10);
+
+/// How many expired lease ids are remembered, so renewing one says it expired.
+const EXPIRED_REMEMBERED: usize = 100_000;
+
+/// How soon a request denied for lack of machine memory may try again.
+const MACHINE_MEMORY_RETRY: Duration = Duration::from_secs(1);
+
+/// One request's reply slot, chosen by the caller.
+pub type Ticket = u64;
+
+/// A request for a lease, parsed (see [`crate::convert`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acquire {
+    /// Resource name.
+    pub resource: String,
+    /// In the resource's unit.
+    pub quantity: u64,
+    /// Urgency.
+    pub priority: Priority,
+    /// Who will hold the lease.
+    pub holder: Ident,
+    /// How long the lease lasts unless renewed.
+    pub lease_duration: Duration,
+    /// How long to wait for capacity; zero: answer at once.
+    pub wait_timeout: Duration,
+    /// Idempotency key.
+    pub request_id: Option<Ident>,
+}
+
+/// A granted lease.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lease {
+    /// Its id (`l-<fencing token>`).
+    pub id: LeaseId,
+    /// Resource name.
+    pub resource: String,
+    /// Holder.
+    pub holder: Ident,
+    /// Quantity, in the resource's unit.
+    pub quantity: u64,
+    /// Priority it was requested with.
+    pub priority: Priority,
+    /// When granted.
+    pub granted_at: At,
+    /// When it expires unless renewed.
+    pub expires_at: At,
+    /// Its duration, applied again by a renewal that names none.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// Idempotency key it was requested with.
+    pub request_id: Option<Ident>,
+}
+
+impl Lease {
+    /// Its fencing token.
+    pub fn token(&self) -> FencingToken {
+        self.id.token()
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// Why an acquire was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialReason {
+    /// No such resource.
+    UnknownResource,
+    /// Zero, or more than the resource could ever grant.
+    InvalidQuantity,
+    /// Lease duration or wait timeout out of range.
+    InvalidDuration,
+    /// Did not fit within the wait timeout.
+    Timeout,
+    /// The quota has no calls left for now.
+    QuotaExhausted,
+    /// Fits the budget but not the machine's available memory.
+    InsufficientSystemMemory,
+    /// A malformed request.
+    InvalidArgument,
+    /// The coordinator is stopping.
+    ShuttingDown,
+}
+
+/// An acquire's refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// Why.
+    pub reason: DenialReason,
+    /// For people.
+    pub message: String,
+    /// When trying again may succeed; `None` when it never will.
+    pub retry_after: Option<Duration>,
+}
+
+impl Denial {
+    /// A refusal that retrying will not change.
+    pub fn permanent(reason: DenialReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// Why a renew or release failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseFailureReason {
+    /// No such lease (never granted, released, or expired long ago).
+    NotFound,
+    /// It expired and its capacity was reclaimed.
+    Expired,
+    /// Another holder's lease.
+    NotHolder,
+    /// Renewal duration out of range.
+    InvalidDuration,
+    /// A GPU time slice others are waiting for.
+    Preempted,
+}
+
+/// A renew's or release's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseFailure {
+    /// Why.
+    pub reason: LeaseFailureReason,
+    /// For people.
+    pub message: String,
+}
+
+/// What changed, for the actor to persist, publish and answer, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A lease was granted to these tickets. `fresh` is false when the
+    /// request id matched a lease that already existed.
+    Granted {
+        /// Who to answer.
+        tickets: Vec<Ticket>,
+        /// The lease.
+        lease: Lease,
+        /// A new lease (to persist) rather than a repeated request.
+        fresh: bool,
+    },
+    /// An acquire was refused (at once, or after waiting).
+    Denied {
+        /// Who to answer.
+        tickets: Vec<Ticket>,
+        /// Why.
+        denial: Denial,
+        /// The resource asked for (as given).
+        resource: String,
+    },
+    /// A lease was renewed.
+    Renewed {
+        /// Who to answer.
+        ticket: Ticket,
+        /// The lease, with its new expiry.
+        lease: Lease,
+    },
+    /// A lease was released.
+    Released {
+        /// Who to answer.
+        ticket: Ticket,
+        /// The lease as it was.
+        lease: Lease,
+    },
+    /// A renew or release failed; nothing changed.
+    LeaseFailed {
+        /// Who to answer.
+        ticket: Ticket,
+        /// Why.
+        failure: LeaseFailure,
+    },
+    /// A lease expired and its capacity was reclaimed.
+    Expired {
+        /// The lease.
+        lease: Lease,
+    },
+    /// Fencing tokens up to `up_to` may be handed out; persist before any
+    /// grant that follows is answered.
+    FencingReserved {
+        /// The new high-water mark.
+        up_to: u64,
+    },
+    /// A quota's state changed.
+    QuotaUsed {
+        /// The resource.
+        resource: String,
+        /// Its new theoretical arrival time.
+        tat: At,
+    },
+}
+
+/// How many fencing tokens are reserved per persisted high-water mark.
+pub const FENCING_BLOCK: u64 = 1024;
+
+#[derive(Debug, Clone)]
+enum Limit {
+    /// A fixed amount, returned on release.
+    Pool { capacity: u64 },
+    /// A replenishing rate, used up by grants.
+    Rate(Gcra),
+}
+
+#[derive(Debug, Clone)]
+struct Resource {
+    name: &'static str,
+    unit: &'static str,
+    limit: Limit,
+    allocated: u64,
+    /// Largest single grant (a GPU memory grant must fit one device).
+    max_quantity: u64,
+    /// Leases last at most this long (GPU time slices).
+    max_lease: Option<Duration>,
+    /// Checked against the machine's available memory.
+    machine_memory: bool,
+    waiting: Vec<Waiter>,
+}
+
+#[derive(Debug, Clone)]
+struct Waiter {
+    tickets: Vec<Ticket>,
+    request: Acquire,
+    arrived: At,
+    deadline: At,
+    seq: u64,
+}
+
+/// One resource's state, for status and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceStatus {
+    /// Name.
+    pub name: &'static str,
+    /// Unit of the amounts.
+    pub unit: &'static str,
+    /// Capacity (for quotas: the burst).
+    pub capacity: u64,
+    /// Held by leases (for quotas: calls used and not yet replenished).
+    pub allocated: u64,
+    /// Free now.
+    pub available: u64,
+    /// Waiting requests and their quantity per (requested) priority.
+    pub waiting: Vec<(Priority, u64, u64)>,
+    /// Live leases, oldest first.
+    pub leases: Vec<Lease>,
+    /// For quotas without a call free: when the next one is.
+    pub next_available_in: Option<Duration>,
+}
+
+/// The state machine.
+#[derive(Debug)]
+pub struct Scheduler {
+    aging_step: Duration,
+    max_lease: Duration,
+    max_wait: Duration,
+    resources: Vec<Resource>,
+    leases: HashMap<LeaseId, Lease>,
+    expiries: BTreeSet<(At, LeaseId)>,
+    by_request: HashMap<Ident, Pending>,
+    expired: HashMap<LeaseId, At>,
+    expired_order: VecDeque<LeaseId>,
+    fencing: u64,
+    fencing_reserved: u64,
+    next_seq: u64,
+    machine_available: Option<u64>,
+    effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    Lease(LeaseId),
+    Waiting(u64),
+}
+
+impl Scheduler {
+    /// An empty scheduler for `config`.
+    pub fn new(config: &ResourcesConfig) -> Self {
+        let pool = |name, unit, capacity| Resource {
+            name,
+            unit,
+            limit: Limit::Pool { capacity },
+            allocated: 0,
+            max_quantity: capacity,
+            max_lease: None,
+            machine_memory: false,
+            waiting: Vec::new(),
+        };
+        let mut resources = Vec::new();
+        if let Some(gpu) = &config.gpu {
+            let mut time = pool(names::GPU, "devices", gpu.devices.len() as u64);
+            time.max_lease = Some(gpu.time_slice);
+            resources.push(time);
+            let mut memory = pool(
+                names::GPU_MEMORY,
+                "bytes",
+                gpu.devices.iter().map(|d| d.memory).sum(),
+            );
+            memory.max_quantity = gpu.devices.iter().map(|d| d.memory).max().unwrap_or(0);
+            resources.push(memory);
+        }
+        let mut memory = pool(names::MEMORY, "bytes", config.memory_budget);
+        memory.machine_memory = true;
+        resources.push(memory);
+        let claude = &config.claude_api;
+        let gcra = Gcra::new(claude.calls_per_hour, claude.burst, claude.high_reserve);
+        resources.push(Resource {
+            max_quantity: gcra.burst(),
+            limit: Limit::Rate(gcra),
+            ..pool(names::CLAUDE_API, "calls", 0)
+        });
+        resources.push(pool(names::CPU, "cores", config.cpu_cores));
+        Self {
+            aging_step: config.scheduling.aging_step,
+            max_lease: config.scheduling.max_lease_duration,
+            max_wait: config.scheduling.max_wait,
+            resources,
+            leases: HashMap::new(),
+            expiries: BTreeSet::new(),
+            by_request: HashMap::new(),
+            expired: HashMap::new(),
+            expired_order: VecDeque::new(),
+            fencing: 0,
+            fencing_reserved: 0,
+            next_seq: 0,
+            machine_available: None,
+            effects: Vec::new(),
+        }
+    }
+
+    /// Restores persisted state: the fencing high-water mark, quota states
+    /// and live leases (those already past their expiry expire on the next
+    /// [`Scheduler::tick`]). Leases of resources no longer configured, or no
+    /// longer fitting, are kept (their holders still hold them) and counted.
+    pub fn restore(
+        &mut self,
+        fencing_reserved: u64,
+        quotas: &[(String, At)],
+        leases: Vec<Lease>,
+    ) {
+        self.fencing_reserved = fencing_reserved;
+        self.fencing = self.fencing.max(fencing_reserved);
+        for (name, tat) in quotas {
+            if let Some(Resource {
+                limit: Limit::Rate(gcra),
+                ..
+            }) = self.resources.iter_mut().find(|r| r.name == name)
+            {
+                gcra.set_tat(*tat);
+            }
+        }
+        for lease in leases {
+            self.fencing = self.fencing.max(lease.token().0);
+            self.fencing_reserved = self.fencing_reserved.max(lease.token().0);
+            if let Some(resource) = self.resources.iter_mut().find(|r| r.name == lease.resource)
+                && matches!(resource.limit, Limit::Pool { .. })
+            {
+                resource.allocated = resource.allocated.saturating_add(lease.quantity);
+            }
+            if let Some(request_id) = &lease.request_id {
+                self.by_request
+                    .insert(request_id.clone(), Pending::Lease(lease.id));
+            }
+            self.expiries.insert((lease.expires_at, lease.id));
+            self.leases.insert(lease.id, lease);
+        }
+    }
+
+    /// The highest fencing token issued (or reserved before a restart).
+    pub fn fencing_counter(&self) -> u64 {
+        self.fencing
+    }
+
+    /// Sets the machine's currently available memory, in bytes, checked by
+    /// grants of `memory` (`None`: unknown, not checked).
+    pub fn set_machine_available_memory(&mut self, bytes: Option<u64>) {
+        self.machine_available = bytes;
+    }
+
+    /// What changed since the last call, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Live leases.
+    pub fn lease(&self, id: LeaseId) -> Option<&Lease> {
+        self.leases.get(&id)
+    }
+
+    /// Number of live leases.
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
+    }
+
+    /// Requests an acquire; the answer comes as an [`Effect`] for `ticket`
+    /// (at once, or later from [`Scheduler::tick`]).
+    pub fn acquire(&mut self, ticket: Ticket, request: Acquire, now: At) {
+        if let Some(request_id) = &request.request_id
+            && let Some(pending) = self.by_request.get(request_id).copied()
+        {
+            self.repeat(ticket, request, pending);
+            return;
+        }
+        let Some(index) = self.resources.iter().position(|r| r.name == request.resource) else {
+            let names: Vec<_> = self.resources.iter().map(|r| r.name).collect();
+            return self.deny(
+                vec![ticket],
+                &request.resource,
+                Denial::permanent(
+                    DenialReason::UnknownResource,
+                    format!(
+                        "unknown resource {:?}; known: {}",
+                        request.resource,
+                        names.join(", ")
+                    ),
+                ),
+            );
+        };
+        if let Err(denial) = self.validate(index, &request) {
+            return self.deny(vec![ticket], &request.resource, denial);
+        }
+        let mut request = request;
+        if let Some(slice) = self.resources[index].max_lease {
+            request.lease_duration = request.lease_duration.min(slice);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let waiter = Waiter {
+            tickets: vec![ticket],
+            deadline: now.plus(request.wait_timeout),
+            request,
+            arrived: now,
+            seq,
+        };
+        // Granted at once only if it would be first in line and fits.
+        let first = self.resources[index]
+            .waiting
+            .iter()
+            .all(|w| self.order_key(&waiter, now) < self.order_key(w, now));
+        if first {
+            match self.fits(index, &waiter.request, now) {
+                Fit::Yes => return self.grant(index, waiter, now),
+                Fit::Never(denial) => {
+                    return self.deny(waiter.tickets, &waiter.request.resource, denial);
+                }
+                // A quota that cannot refill in time: say so now, not at the deadline.
+                Fit::Later(Some(wait)) if wait > waiter.request.wait_timeout => {
+                    let denial = self.busy_denial(index, &waiter.request, Some(wait));
+                    return self.deny(waiter.tickets, &waiter.request.resource, denial);
+                }
+                Fit::Later(_) => {}
+            }
+        }
+        if waiter.request.wait_timeout.is_zero() {
+            let retry_after = self.retry_hint(index, &waiter.request, now);
+            let denial = self.busy_denial(index, &waiter.request, retry_after);
+            return self.deny(waiter.tickets, &waiter.request.resource, denial);
+        }
+        if let Some(request_id) = &waiter.request.request_id {
+            self.by_request
+                .insert(request_id.clone(), Pending::Waiting(seq));
+        }
+        self.resources[index].waiting.push(waiter);
+    }
+
+    /// A request whose id matches a lease or a waiting request.
+    fn repeat(&mut self, ticket: Ticket, request: Acquire, pending: Pending) {
+        let same = |resource: &str, holder: &Ident, quantity: u64| {
+            resource == request.resource && *holder == request.holder && quantity == request.quantity
+        };
+        match pending {
+            Pending::Lease(id) => {
+                let Some(lease) = self.leases.get(&id) else { return };
+                if same(&lease.resource, &lease.holder, lease.quantity) {
+                    let lease = lease.clone();
+                    self.effects.push(Effect::Granted {
+                        tickets: vec![ticket],
+                        lease,
+                        fresh: false,
+                    });
+                } else {
+                    self.deny_reused(ticket, &request);
+                }
+            }
+            Pending::Waiting(seq) => {
+                let waiter = self
+                    .resources
+                    .iter_mut()
+                    .flat_map(|r| r.waiting.iter_mut())
+                    .find(|w| w.seq == seq);
+                match waiter {
+                    Some(w) if same(&w.request.resource, &w.request.holder, w.request.quantity) => {
+                        w.tickets.push(ticket);
+                    }
+                    _ => self.deny_reused(ticket, &request),
+                }
+            }
+        }
+    }
+
+    fn deny_reused(&mut self, ticket: Ticket, request: &Acquire) {
+        self.deny(
+            vec![ticket],
+            &request.resource,
+            Denial::permanent(
+                DenialReason::InvalidArgument,
+                "request_id already used for a different resource, holder or quantity",
+            ),
+        );
+    }
+
+    fn validate(&self, index: usize, request: &Acquire) -> Result<(), Denial> {
+        let resource = &self.resources[index];
+        if request.quantity == 0 || request.quantity > resource.max_quantity {
+            return Err(Denial::permanent(
+                DenialReason::InvalidQuantity,
+                format!(
+                    "quantity must be between 1 and {} {} for {} (got {})",
+                    resource.max_quantity, resource.unit, resource.name, request.quantity
+                ),
+            ));
+        }
+        if request.lease_duration < MIN_LEASE_DURATION || request.lease_duration > self.max_lease {
+            return Err(Denial::permanent(
+                DenialReason::InvalidDuration,
+                format!(
+                    "lease_duration must be between {} and {} (got {})",
+                    humantime::format_duration(MIN_LEASE_DURATION),
+                    humantime::format_duration(self.max_lease),
+                    humantime::format_duration(request.lease_duration)
+                ),
+            ));
+        }
+        if request.wait_timeout > self.max_wait {
+            return Err(Denial::permanent(
+                DenialReason::InvalidDuration,
+                format!(
+                    "wait_timeout must be at most {} (got {})",
+                    humantime::format_duration(self.max_wait),
+                    humantime::format_duration(request.wait_timeout)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// (effective rank, arrival): smaller is served first.
+    fn order_key(&self, waiter: &Waiter, now: At) -> (u64, u64) {
+        let steps = now.since(waiter.arrived).as_nanos() / self.aging_step.as_nanos().max(1);
+        let steps = u64::try_from(steps).unwrap_or(u64::MAX);
+        (waiter.request.priority.rank().saturating_sub(steps), waiter.seq)
+    }
+
+    fn fits(&self, index: usize, request: &Acquire, now: At) -> Fit {
+        let resource = &self.resources[index];
+        match &resource.limit {
+            Limit::Pool { capacity } => {
+                if resource.allocated.saturating_add(request.quantity) > *capacity {
+                    return Fit::Later(None);
+                }
+                if resource.machine_memory
+                    && let Some(available) = self.machine_available
+                    && request.quantity > available
+                {
+                    return Fit::Never(Denial {
+                        reason: DenialReason::InsufficientSystemMemory,
+                        message: format!(
+                            "{} bytes fit the memory budget but the machine has only {available} bytes available",
+                            request.quantity
+                        ),
+                        retry_after: Some(MACHINE_MEMORY_RETRY),
+                    });
+                }
+                Fit::Yes
+            }
+            Limit::Rate(gcra) => match gcra.wait_for(request.quantity, request.priority, now) {
+                Some(wait) if wait.is_zero() => Fit::Yes,
+                Some(wait) => Fit::Later(Some(wait)),
+                None => Fit::Never(Denial::permanent(
+                    DenialReason::InvalidQuantity,
+                    format!(
+                        "{} calls at once exceed what {} priority may ever use at once",
+                        request.quantity,
+                        request.priority.as_str()
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// When a request that does not fit now might: the next expiry of a
+    /// lease on the resource, or the quota's next call.
+    fn retry_hint(&self, index: usize, request: &Acquire, now: At) -> Option<Duration> {
+        match self.fits(index, request, now) {
+            Fit::Later(Some(wait)) => Some(wait),
+            _ => {
+                let name = self.resources[index].name;
+                self.expiries
+                    .iter()
+                    .find(|(_, id)| self.leases.get(id).is_some_and(|l| l.resource == name))
+                    .map(|(at, _)| at.since(now).max(Duration::from_millis(1)))
+            }
+        }
+    }
+
+    fn busy_denial(&self, index: usize, request: &Acquire, retry_after: Option<Duration>) -> Denial {
+        let resource = &self.resources[index];
+        match resource.limit {
+            Limit::Rate(_) => Denial {
+                reason: DenialReason::QuotaExhausted,
+                message: format!(
+                    "no {} calls left for {} priority now",
+                    resource.name,
+                    request.priority.as_str()
+                ),
+                retry_after,
+            },
+            Limit::Pool { capacity } => Denial {
+                reason: DenialReason::Timeout,
+                message: format!(
+                    "{} {} of {} not available in time ({} of {capacity} allocated, {} waiting)",
+                    request.quantity,
+                    resource.unit,
+                    resource.name,
+                    resource.allocated,
+                    resource.waiting.len()
+                ),
+                retry_after,
+            },
+        }
+    }
+
+    fn deny(&mut self, tickets: Vec<Ticket>, resource: &str, denial: Denial) {
+        self.effects.push(Effect::Denied {
+            tickets,
+            denial,
+            resource: resource.to_owned(),
+        });
+    }
+
+    fn grant(&mut self, index: usize, waiter: Waiter, now: At) {
+        let request = waiter.request;
+        let resource = &mut self.resources[index];
+        match &mut resource.limit {
+            Limit::Pool { .. } => resource.allocated += request.quantity,
+            Limit::Rate(gcra) => {
+                if gcra.take(request.quantity, request.priority, now).is_err() {
+                    debug_assert!(false, "granted a quota request that did not fit");
+                }
+                let tat = gcra.tat();
+                self.effects.push(Effect::QuotaUsed {
+                    resource: resource.name.to_owned(),
+                    tat,
+                });
+            }
+        }
+        self.fencing += 1;
+        if self.fencing > self.fencing_reserved {
+            self.fencing_reserved = self.fencing + FENCING_BLOCK;
+            self.effects.push(Effect::FencingReserved {
+                up_to: self.fencing_reserved,
+            });
+        }
+        let id = LeaseId::new(FencingToken(self.fencing));
+        let lease = Lease {
+            id,
+            resource: self.resources[index].name.to_owned(),
+            holder: request.holder,
+            quantity: request.quantity,
+            priority: request.priority,
+            granted_at: now,
+            expires_at: now.plus(request.lease_duration),
+            duration: request.lease_duration,
+            request_id: request.request_id,
+        };
+        if let Some(request_id) = &lease.request_id {
+            self.by_request.insert(request_id.clone(), Pending::Lease(id));
+        }
+        self.expiries.insert((lease.expires_at, id));
+        self.leases.insert(id, lease.clone());
+        self.effects.push(Effect::Granted {
+            tickets: waiter.tickets,
+            lease,
+            fresh: true,
+        });
+    }
+
+    /// Renews lease `id` for `holder` by `duration` from now (its original
+    /// duration when `None`).
+    pub fn renew(
+        &mut self,
+        ticket: Ticket,
+        id: LeaseId,
+        holder: &Ident,
+        duration: Option<Duration>,
+        now: At,
+    ) {
+        let lease = match self.owned(id, holder) {
+            Ok(lease) => lease,
+            Err(failure) => return self.effects.push(Effect::LeaseFailed { ticket, failure }),
+        };
+        let mut duration = duration.unwrap_or(lease.duration);
+        if duration < MIN_LEASE_DURATION || duration > self.max_lease {
+            return self.effects.push(Effect::LeaseFailed {
+                ticket,
+                failure: LeaseFailure {
+                    reason: LeaseFailureReason::InvalidDuration,
+                    message: format!(
+                        "lease_duration must be between {} and {}",
+                        humantime::format_duration(MIN_LEASE_DURATION),
+                        humantime::format_duration(self.max_lease)
+                    ),
+                },
+            });
+        }
+        let resource = self
+            .resources
+            .iter()
+            .find(|r| r.name == lease.resource);
+        if let Some(resource) = resource
+            && let Some(slice) = resource.max_lease
+        {
+            if !resource.waiting.is_empty() {
+                return self.effects.push(Effect::LeaseFailed {
+                    ticket,
+                    failure: LeaseFailure {
+                        reason: LeaseFailureReason::Preempted,
+                        message: format!(
+                            "{} requests wait for {}: release this slice and acquire again",
+                            resource.waiting.len(),
+                            resource.name
+                        ),
+                    },
+                });
+            }
+            duration = duration.min(slice);
+        }
+        let old = lease.expires_at;
+        let lease = self.leases.get_mut(&id).expect("checked above");
+        lease.expires_at = now.plus(duration);
+        let lease = lease.clone();
+        self.expiries.remove(&(old, id));
+        self.expiries.insert((lease.expires_at, id));
+        self.effects.push(Effect::Renewed { ticket, lease });
+    }
+
+    /// Releases lease `id` held by `holder`.
+    pub fn release(&mut self, ticket: Ticket, id: LeaseId, holder: &Ident, now: At) {
+        if let Err(failure) = self.owned(id, holder) {
+            return self.effects.push(Effect::LeaseFailed { ticket, failure });
+        }
+        let lease = self.remove(id);
+        self.effects.push(Effect::Released { ticket, lease });
+        self.pump(now);
+    }
+
+    fn owned(&self, id: LeaseId, holder: &Ident) -> Result<&Lease, LeaseFailure> {
+        match self.leases.get(&id) {
+            Some(lease) if lease.holder == *holder => Ok(lease),
+            Some(_) => Err(LeaseFailure {
+                reason: LeaseFailureReason::NotHolder,
+                message: format!("lease {id} belongs to another holder"),
+            }),
+            None if self.expired.contains_key(&id) => Err(LeaseFailure {
+                reason: LeaseFailureReason::Expired,
+                message: format!("lease {id} expired and its capacity was reclaimed; acquire again"),
+            }),
+            None => Err(LeaseFailure {
+                reason: LeaseFailureReason::NotFound,
+                message: format!("no lease {id} (never granted, released, or expired long ago)"),
+            }),
+        }
+    }
+
+    fn remove(&mut self, id: LeaseId) -> Lease {
+        let lease = self.leases.remove(&id).expect("caller checked");
+        self.expiries.remove(&(lease.expires_at, id));
+        if let Some(request_id) = &lease.request_id
+            && matches!(self.by_request.get(request_id), Some(Pending::Lease(l)) if *l == id)
+        {
+            self.by_request.remove(request_id);
+        }
+        if let Some(resource) = self.resources.iter_mut().find(|r| r.name == lease.resource)
+            && matches!(resource.limit, Limit::Pool { .. })
+        {
+            resource.allocated = resource.allocated.saturating_sub(lease.quantity);
+        }
+        lease
+    }
+
+    /// Expires leases and waits that are due, and grants what now fits.
+    pub fn tick(&mut self, now: At) {
+        while let Some(&(at, id)) = self.expiries.first() {
+            if at > now {
+                break;
+            }
+            let lease = self.remove(id);
+            self.expired.insert(id, at);
+            self.expired_order.push_back(id);
+            if self.expired_order.len() > EXPIRED_REMEMBERED
+                && let Some(old) = self.expired_order.pop_front()
+            {
+                self.expired.remove(&old);
+            }
+            self.effects.push(Effect::Expired { lease });
+        }
+        for index in 0..self.resources.len() {
+            let (due, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.resources[index].waiting)
+                .into_iter()
+                .partition(|w| w.deadline <= now);
+            self.resources[index].waiting = kept;
+            for waiter in due {
+                if let Some(request_id) = &waiter.request.request_id {
+                    self.by_request.remove(request_id);
+                }
+                let retry_after = self.retry_hint(index, &waiter.request, now);
+                let denial = self.busy_denial(index, &waiter.request, retry_after);
+                self.deny(waiter.tickets, &waiter.request.resource, denial);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Grants waiting requests, in order, while the first one fits.
+    fn pump(&mut self, now: At) {
+        for index in 0..self.resources.len() {
+            while !self.resources[index].waiting.is_empty() {
+                let first = (0..self.resources[index].waiting.len())
+                    .min_by_key(|&i| self.order_key(&self.resources[index].waiting[i], now))
+                    .expect("not empty");
+                let fit = self.fits(index, &self.resources[index].waiting[first].request, now);
+                match fit {
+                    Fit::Later(_) => break,
+                    Fit::Yes | Fit::Never(_) => {
+                        let waiter = self.resources[index].waiting.remove(first);
+                        if let Some(request_id) = &waiter.request.request_id {
+                            self.by_request.remove(request_id);
+                        }
+                        match fit {
+                            Fit::Never(denial) => {
+                                self.deny(waiter.tickets, &waiter.request.resource, denial);
+                            }
+                            _ => self.grant(index, waiter, now),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// When [`Scheduler::tick`] next has something to do: an expiry, a wait
+    /// timing out, a quota call replenished for the first waiter, or an aging
+    /// step that may reorder waiters.
+    pub fn next_wakeup(&self, now: At) -> Option<At> {
+        let mut next = self.expiries.first().map(|(at, _)| *at);
+        let mut consider = |at: At| next = Some(next.map_or(at, |n: At| n.min(at)));
+        for (index, resource) in self.resources.iter().enumerate() {
+            for waiter in &resource.waiting {
+                consider(waiter.deadline);
+                if resource.waiting.len() > 1 && waiter.request.priority != Priority::High {
+                    let waited = now.since(waiter.arrived).as_nanos();
+                    let step = self.aging_step.as_nanos().max(1);
+                    let steps = waited / step + 1;
+                    if steps <= u128::from(waiter.request.priority.rank()) {
+                        let nanos = u64::try_from(steps * step).unwrap_or(u64::MAX);
+                        consider(waiter.arrived.plus(Duration::from_nanos(nanos)));
+                    }
+                }
+                if let Fit::Later(Some(wait)) = self.fits(index, &waiter.request, now) {
+                    consider(now.plus(wait));
+                }
+            }
+        }
+        next
+    }
+
+    /// The state of the named resources (all when `names` is empty); unknown
+    /// names are skipped.
+    pub fn status(&self, names: &[String], now: At) -> Vec<ResourceStatus> {
+        self.resources
+            .iter()
+            .filter(|r| names.is_empty() || names.iter().any(|n| n == r.name))
+            .map(|r| {
+                let (capacity, allocated, available, next) = match &r.limit {
+                    Limit::Pool { capacity } => (
+                        *capacity,
+                        r.allocated,
+                        capacity.saturating_sub(r.allocated),
+                        None,
+                    ),
+                    Limit::Rate(gcra) => {
+                        let available = gcra.available(now);
+                        let next = (available == 0)
+                            .then(|| gcra.wait_for(1, Priority::High, now))
+                            .flatten();
+                        (gcra.burst(), gcra.burst() - available, available, next)
+                    }
+                };
+                let waiting = Priority::ALL
+                    .iter()
+                    .map(|&p| {
+                        let of = r.waiting.iter().filter(|w| w.request.priority == p);
+                        let count = of.clone().count() as u64;
+                        (p, count, of.map(|w| w.request.quantity).sum())
+                    })
+                    .collect();
+                let mut leases: Vec<_> = self
+                    .leases
+                    .values()
+                    .filter(|l| l.resource == r.name)
+                    .cloned()
+                    .collect();
+                leases.sort_by_key(|l| l.id);
+                ResourceStatus {
+                    name: r.name,
+                    unit: r.unit,
+                    capacity,
+                    allocated,
+                    available,
+                    waiting,
+                    leases,
+                    next_available_in: next,
+                }
+            })
+            .collect()
+    }
+
+    /// Known resource names.
+    pub fn resource_names(&self) -> Vec<&'static str> {
+        self.resources.iter().map(|r| r.name).collect()
+    }
+
+    /// Refuses every waiting request (the coordinator is stopping).
+    pub fn shut_down(&mut self) {
+        for index in 0..self.resources.len() {
+            for waiter in std::mem::take(&mut self.resources[index].waiting) {
+                if let Some(request_id) = &waiter.request.request_id {
+                    self.by_request.remove(request_id);
+                }
+                self.deny(
+                    waiter.tickets,
+                    &waiter.request.resource,
+                    Denial {
+                        reason: DenialReason::ShuttingDown,
+                        message: "the coordinator is shutting down; retry".to_owned(),
+                        retry_after: Some(Duration::from_secs(1)),
+                    },
+                );
+            }
+        }
+    }
+}
+
+enum Fit {
+    Yes,
+    Later(Option<Duration>),
+    Never(Denial),
+}
+
+#[cfg(test)]
+mod tests;
