@@ -16,7 +16,8 @@ use axum::{
 };
 use governor::{DefaultKeyedRateLimiter, RateLimiter, clock::Clock};
 use jimbot_nats::{Token, Topology, provision};
-use jimbot_service::run::not_found;
+use jimbot_service::{Shutdown, run::not_found};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use serde_json::json;
 use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -26,6 +27,7 @@ use crate::{
     config::Settings,
     error::ApiError,
     ingest::{self, build::RequestContext},
+    replay,
     session::Session,
 };
 
@@ -35,6 +37,11 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     client: Client,
+    shutdown: Shutdown,
+    /// Permits for requests in flight (REST and gRPC share them).
+    in_flight: Arc<Semaphore>,
+    /// Permits for open replay and subscription streams.
+    streams: Arc<Semaphore>,
     jetstream: jetstream::Context,
     settings: Settings,
     rate_limiter: Option<Arc<DefaultKeyedRateLimiter<Token>>>,
@@ -52,8 +59,8 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over a connected client.
-    pub fn new(client: Client, settings: Settings) -> Self {
+    /// State over a connected client; long-lived streams end on `shutdown`.
+    pub fn new(client: Client, settings: Settings, shutdown: Shutdown) -> Self {
         let jetstream = jetstream::ContextBuilder::new()
             .ack_timeout(settings.publish_timeout)
             .build(client.clone());
@@ -77,7 +84,10 @@ impl AppState {
             });
         }
         Self(Arc::new(Inner {
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            streams: Arc::new(Semaphore::new(settings.max_streams)),
             client,
+            shutdown,
             jetstream,
             settings,
             rate_limiter,
@@ -94,6 +104,25 @@ impl AppState {
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    /// Fires when the gateway starts shutting down.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.0.shutdown
+    }
+
+    /// The request permits shared by REST and gRPC.
+    pub fn in_flight(&self) -> &Arc<Semaphore> {
+        &self.0.in_flight
+    }
+
+    /// A permit for one more long-lived stream, or `Overloaded`.
+    pub fn open_stream(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.0
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded)
     }
 
     /// Re-provisions the topology in the background (a stream went missing:
@@ -203,8 +232,11 @@ pub fn app(state: AppState) -> Router {
         // (`{url}/batch` is plain string concatenation).
         .route("/events/", post(ingest::post_single))
         .route("/events//batch", post(ingest::post_batch));
+    let replay = Router::new()
+        .route("/sessions", get(replay::http::list_sessions))
+        .route("/sessions/{session}/events", get(replay::http::session_events));
     Router::new()
-        .nest("/api/v1", api.clone())
+        .nest("/api/v1", api.clone().merge(replay))
         .nest("/s/{session}/api/v1", api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit))
@@ -219,7 +251,9 @@ pub fn app(state: AppState) -> Router {
                 .load_shed()
                 // One permit pool for all routes (`concurrency_limit` would
                 // give each route its own).
-                .layer(GlobalConcurrencyLimitLayer::new(settings.max_in_flight)),
+                .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                    state.in_flight().clone(),
+                )),
         )
         .with_state(state)
 }

@@ -18,6 +18,16 @@ pub struct GatewayArgs {
     )]
     pub http_addr: Vec<SocketAddr>,
 
+    /// gRPC (`jimbot.v1.EventBus`, health, reflection) listen addresses,
+    /// comma-separated.
+    #[arg(
+        long,
+        env = "GATEWAY_GRPC_ADDR",
+        default_value = "127.0.0.1:50051",
+        value_delimiter = ','
+    )]
+    pub grpc_addr: Vec<SocketAddr>,
+
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(
         long,
@@ -35,6 +45,16 @@ pub struct GatewayArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub max_in_flight: u32,
+
+    /// Replay and subscription streams open at once (HTTP and gRPC); further
+    /// ones get 429 / RESOURCE_EXHAUSTED. Each holds a JetStream consumer.
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_STREAMS",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_streams: u32,
 
     /// How long to wait for JetStream to acknowledge a request's events
     /// before answering 503 (the mod then re-sends them).
@@ -59,6 +79,7 @@ impl GatewayArgs {
         Settings {
             body_limit: self.body_limit as usize,
             max_in_flight: self.max_in_flight as usize,
+            max_streams: self.max_streams as usize,
             publish_timeout: self.publish_timeout,
             rate_limit: self.rate_limit.map(governor::Quota::per_second),
             topology,
@@ -73,6 +94,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Requests handled at once.
     pub max_in_flight: usize,
+    /// Replay and subscription streams open at once.
+    pub max_streams: usize,
     /// How long to wait for JetStream's acknowledgements.
     pub publish_timeout: Duration,
     /// Requests allowed per session, if limited (polls are exempt).
@@ -86,6 +109,7 @@ impl Default for Settings {
         Self {
             body_limit: 16 * 1024 * 1024,
             max_in_flight: 512,
+            max_streams: 256,
             publish_timeout: Duration::from_secs(5),
             rate_limit: None,
             topology: TopologyOptions::default(),

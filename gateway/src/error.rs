@@ -39,7 +39,10 @@ pub enum ApiError {
     /// A message is larger than NATS accepts.
     #[error("{0}")]
     TooLarge(String),
-    /// A command producer sent something unusable.
+    /// What was asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A client sent something unusable.
     #[error("{message}")]
     BadRequest {
         /// What is wrong.
@@ -61,6 +64,7 @@ impl IntoResponse for ApiError {
             } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after_secs)),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, None),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None),
         };
         let mut body = json!({ "error": self.to_string() });
         if let ApiError::BadRequest {

@@ -8,6 +8,8 @@
 //! - [`session`]: which game instance a request belongs to;
 //! - [`ingest`]: the event routes (build, publish, report);
 //! - [`commands`]: the command queue and the mod's poll;
+//! - [`replay`]: stored events read back (HTTP, gRPC and the CLI);
+//! - [`grpc`]: `jimbot.v1.EventBus`;
 //! - [`error`]: failures and their HTTP answers;
 //! - [`app`]: the router and shared state.
 
@@ -15,7 +17,9 @@ pub mod app;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod grpc;
 pub mod ingest;
+pub mod replay;
 pub mod session;
 
 pub use app::{AppState, app};

@@ -2,8 +2,8 @@
 //! events to NATS JetStream and carries commands back to the game.
 
 use clap::Parser;
-use jimbot_gateway::{AppState, app, config::GatewayArgs};
-use jimbot_service::{CommonArgs, Listen, telemetry::Telemetry};
+use jimbot_gateway::{AppState, app, config::GatewayArgs, grpc};
+use jimbot_service::{App, CommonArgs, Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-gateway";
 
@@ -31,9 +31,15 @@ async fn main() -> anyhow::Result<()> {
     let settings = config.gateway.settings(topology);
     jimbot_service::run(
         SERVICE,
-        Listen::http(&config.gateway.http_addr),
+        Listen {
+            http: &config.gateway.http_addr,
+            grpc: &config.gateway.grpc_addr,
+        },
         &config.common,
-        |started| async move { app(AppState::new(started.nats, settings)) },
+        |started| async move {
+            let state = AppState::new(started.nats, settings, started.shutdown);
+            App::new(app(state.clone())).with_grpc(grpc::routes(state), &[grpc::SERVICE_NAME])
+        },
     )
     .await?;
     Ok(())

@@ -112,6 +112,11 @@ pub fn game_session(session: &Token) -> String {
     format!("{ROOT}.game.{session}.>")
 }
 
+/// `jimbot.game.*.<type>`: one event type of every session.
+pub fn game_type_all(event_type: &Token) -> String {
+    format!("{ROOT}.game.*.{event_type}")
+}
+
 /// `jimbot.game.>`: every game event (the `GAME_EVENTS` stream).
 pub fn game_all() -> String {
     format!("{ROOT}.game.>")

@@ -76,6 +76,8 @@ pub enum Item {
         event_id: String,
         /// The event's `type` as sent.
         event_type: String,
+        /// Its `Nats-Msg-Id` (the dedup key).
+        msg_id: String,
     },
     /// Input that could not be used, stored raw.
     DeadLetter {
@@ -127,17 +129,14 @@ pub fn event_message(context: &RequestContext, index: usize, mut event: v1::Even
     event.session = session.as_str().to_owned();
     event.received_at = Some(context.received_at);
     let type_token = Token::new(canonical_name(event.r#type()).unwrap_or(&event.type_name));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        NATS_MESSAGE_ID,
-        dedup_id(
-            session,
-            &event.event_id,
-            event.client_timestamp_ms,
-            &event.original_json,
-        )
-        .as_str(),
+    let msg_id = dedup_id(
+        session,
+        &event.event_id,
+        event.client_timestamp_ms,
+        &event.original_json,
     );
+    let mut headers = HeaderMap::new();
+    headers.insert(NATS_MESSAGE_ID, msg_id.as_str());
     headers.insert("Content-Type", PROTOBUF);
     headers.insert(MESSAGE_TYPE_HEADER, "jimbot.v1.Event");
     for (name, value) in &context.trace {
@@ -147,6 +146,7 @@ pub fn event_message(context: &RequestContext, index: usize, mut event: v1::Even
         index,
         event_id: event.event_id.clone(),
         event_type: event.type_name.clone(),
+        msg_id,
     };
     Outgoing {
         subject: subject::game_event(session, &type_token),

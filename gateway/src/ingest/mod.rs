@@ -57,9 +57,11 @@ pub async fn post_single(
     ingest(&state, context, batch_id, messages).await
 }
 
-type Built = (Option<String>, Vec<Outgoing>);
+/// A request's batch id and its messages.
+pub(crate) type Built = (Option<String>, Vec<Outgoing>);
 
-async fn off_runtime_if_large(
+/// Runs `build`, on the blocking pool when the body is large.
+pub(crate) async fn off_runtime_if_large(
     context: &RequestContext,
     body: Bytes,
     build: fn(&RequestContext, Bytes) -> Built,
@@ -75,7 +77,7 @@ async fn off_runtime_if_large(
 
 /// The messages for a batch body: each event, or its dead letter, or the
 /// whole body's dead letter.
-fn batch_messages(context: &RequestContext, body: Bytes) -> Built {
+pub(crate) fn batch_messages(context: &RequestContext, body: Bytes) -> Built {
     match parse_batch_bytes(body.clone()) {
         Ok(batch) => (
             batch.batch_id,
@@ -94,7 +96,7 @@ fn batch_messages(context: &RequestContext, body: Bytes) -> Built {
 }
 
 /// The message for a single-event body.
-fn single_messages(context: &RequestContext, body: Bytes) -> Built {
+pub(crate) fn single_messages(context: &RequestContext, body: Bytes) -> Built {
     let message = match parse_single_bytes(body.clone()) {
         Ok(event) => message_for(context, event),
         Err(error) => {
@@ -111,6 +113,18 @@ async fn ingest(
     batch_id: Option<String>,
     messages: Vec<Outgoing>,
 ) -> IngestResponse {
+    let report = store(state, context, batch_id, messages).await?;
+    Ok((StatusCode::ACCEPTED, Json(report)))
+}
+
+/// Publishes a request's messages and reports on each, once every one is
+/// acknowledged (the REST and gRPC ingest share this).
+pub(crate) async fn store(
+    state: &AppState,
+    context: RequestContext,
+    batch_id: Option<String>,
+    messages: Vec<Outgoing>,
+) -> Result<IngestReport, ApiError> {
     let published = publish::publish_all(
         state.jetstream(),
         messages,
@@ -127,8 +141,7 @@ async fn ingest(
         }
     };
     let session = context.session.token().as_str().to_owned();
-    let report = IngestReport::new(session, batch_id, acked);
-    Ok((StatusCode::ACCEPTED, Json(report)))
+    Ok(IngestReport::new(session, batch_id, acked))
 }
 
 /// The message for one element of the body: the event, or its dead letter.

@@ -34,6 +34,9 @@ pub struct EventReport {
     /// The event's type as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
+    /// The dedup key used (gRPC reports it; the REST body leaves it out).
+    #[serde(skip)]
+    pub msg_id: Option<String>,
     /// `stored`, `duplicate` or `dead_lettered`.
     pub status: Status,
     /// The stream that holds it.
@@ -45,6 +48,9 @@ pub struct EventReport {
     /// Why it was dead-lettered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The reason token and the detail apart (for gRPC).
+    #[serde(skip)]
+    pub dead_letter: Option<(&'static str, String)>,
 }
 
 /// The outcome for one event.
@@ -97,10 +103,12 @@ impl IngestReport {
                     index,
                     event_id,
                     event_type,
+                    msg_id,
                 } => EventReport {
                     index: Some(index),
                     event_id: Some(event_id).filter(|id| !id.is_empty()),
                     r#type: Some(event_type),
+                    msg_id: Some(msg_id),
                     status: if ack.duplicate {
                         Status::Duplicate
                     } else {
@@ -110,6 +118,7 @@ impl IngestReport {
                     seq: ack.sequence,
                     duplicate: ack.duplicate,
                     reason: None,
+                    dead_letter: None,
                 },
                 Item::DeadLetter {
                     index,
@@ -119,11 +128,13 @@ impl IngestReport {
                     index,
                     event_id: None,
                     r#type: None,
+                    msg_id: None,
                     status: Status::DeadLettered,
                     stream: ack.stream,
                     seq: ack.sequence,
                     duplicate: ack.duplicate,
                     reason: Some(format!("{reason}: {detail}")),
+                    dead_letter: Some((reason, detail)),
                 },
             };
             match entry.status {

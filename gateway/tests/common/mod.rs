@@ -16,6 +16,7 @@ use axum::{
 use http_body_util::BodyExt;
 use jimbot_gateway::{AppState, app, config::Settings};
 use jimbot_nats::{Topology, TopologyOptions, provision, testing::NatsServer};
+use jimbot_service::Shutdown;
 use jimbot_schemas::v1;
 use prost::Message as _;
 use serde_json::Value;
@@ -56,7 +57,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     provision(&js, &Topology::standard(&TopologyOptions::default()))
         .await
         .expect("provision");
-    let router = app(AppState::new(client.clone(), settings));
+    let router = app(AppState::new(client.clone(), settings, Shutdown::never()));
     TestApp {
         server,
         client,

@@ -22,6 +22,11 @@ const NAMES: [(&str, EventType); 16] = [
     ("DIAGNOSTIC", EventType::Diagnostic),
 ];
 
+/// The mod's names of the known types, upper case, in a fixed order.
+pub fn known_type_names() -> impl Iterator<Item = &'static str> {
+    NAMES.iter().map(|(name, _)| *name)
+}
+
 /// The event type for a `type` string, case-insensitively;
 /// [`EventType::Custom`] for anything unknown.
 pub fn event_type_from_name(name: &str) -> EventType {

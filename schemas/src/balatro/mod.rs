@@ -17,7 +17,7 @@ mod sanitize;
 mod wire;
 
 pub use error::{BodyError, BodyErrorKind, EventError, EventErrorKind};
-pub use event_type::{canonical_name, event_type_from_name};
+pub use event_type::{canonical_name, event_type_from_name, known_type_names};
 pub use parse::{
     ParsedBatch, ParsedEvent, parse_batch, parse_batch_bytes, parse_single, parse_single_bytes,
 };
