@@ -12,21 +12,28 @@ use tokio::{
     process::{Child, Command},
 };
 
-/// A service binary running on a free HTTP port; killed when dropped.
+/// A service binary running on free ports; killed when dropped.
 #[derive(Debug)]
 pub struct ServiceProcess {
     child: Child,
     http_addr: SocketAddr,
+    grpc_addr: SocketAddr,
 }
 
 impl ServiceProcess {
     /// Starts `binary` with `--http-addr` on a free port, `--nats-url nats_url`
-    /// and any `extra` flags.
+    /// and any `extra` flags. Services with gRPC get a free gRPC port through
+    /// their environment (`GATEWAY_GRPC_ADDR`, `COORDINATOR_GRPC_ADDR`; the
+    /// others ignore those), so tests can run side by side.
     pub fn spawn(binary: &str, nats_url: &str, extra: &[&str]) -> std::io::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let http_addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let free = || -> std::io::Result<SocketAddr> {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+        };
+        let http_addr = free()?;
+        let grpc_addr = free()?;
         let child = Command::new(binary)
             .args([
                 "--http-addr",
@@ -36,6 +43,8 @@ impl ServiceProcess {
             ])
             .args(extra)
             .env("LOG_FORMAT", "text")
+            .env("GATEWAY_GRPC_ADDR", grpc_addr.to_string())
+            .env("COORDINATOR_GRPC_ADDR", grpc_addr.to_string())
             // The developer's own settings must not change what is tested.
             .env_remove("NATS_USER")
             .env_remove("NATS_PASSWORD")
@@ -55,12 +64,21 @@ impl ServiceProcess {
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        Ok(Self { child, http_addr })
+        Ok(Self {
+            child,
+            http_addr,
+            grpc_addr,
+        })
     }
 
     /// The HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// The gRPC address (for services that serve gRPC).
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
     }
 
     /// `GET path`: the status and body, or `None` if nothing answered.

@@ -17,7 +17,7 @@ use http_body_util::BodyExt;
 use jimbot_gateway::{AppState, app, config::Settings};
 use jimbot_nats::{Topology, TopologyOptions, provision, testing::NatsServer};
 use jimbot_service::Shutdown;
-use jimbot_schemas::v1;
+use jimbot_schemas::v1::{self, event_bus_client::EventBusClient};
 use prost::Message as _;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -26,6 +26,7 @@ pub struct TestApp {
     pub server: NatsServer,
     pub client: Client,
     pub js: jetstream::Context,
+    pub state: AppState,
     pub router: Router,
 }
 
@@ -57,11 +58,13 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     provision(&js, &Topology::standard(&TopologyOptions::default()))
         .await
         .expect("provision");
-    let router = app(AppState::new(client.clone(), settings, Shutdown::never()));
+    let state = AppState::new(client.clone(), settings, Shutdown::never());
+    let router = app(state.clone());
     TestApp {
         server,
         client,
         js,
+        state,
         router,
     }
 }
@@ -74,6 +77,47 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 impl TestApp {
+    /// Serves `jimbot.v1.EventBus` on a free port and connects a client.
+    pub async fn grpc(&self) -> EventBusClient<tonic::transport::Channel> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = jimbot_gateway::grpc::routes(self.state.clone()).into_axum_router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        EventBusClient::connect(format!("http://{addr}"))
+            .await
+            .expect("gRPC connect")
+    }
+
+    /// The number of consumers on `GAME_EVENTS` besides the durable ones.
+    pub async fn replay_consumers(&self) -> usize {
+        use futures::TryStreamExt as _;
+        let stream = self.js.get_stream("GAME_EVENTS").await.expect("stream");
+        let names: Vec<String> = stream
+            .consumer_names()
+            .try_collect()
+            .await
+            .expect("consumer names");
+        names.iter().filter(|n| n.starts_with("replay-")).count()
+    }
+
+    /// Waits up to 10 s for the replay consumers to be gone.
+    pub async fn wait_for_no_replay_consumers(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = self.replay_consumers().await;
+            if left == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{left} replay consumers left behind"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
