@@ -17,8 +17,8 @@ use axum::{
 use governor::{DefaultKeyedRateLimiter, RateLimiter, clock::Clock};
 use jimbot_nats::{Token, Topology, provision};
 use jimbot_service::{Shutdown, run::not_found};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -234,7 +234,10 @@ pub fn app(state: AppState) -> Router {
         .route("/events//batch", post(ingest::post_batch));
     let replay = Router::new()
         .route("/sessions", get(replay::http::list_sessions))
-        .route("/sessions/{session}/events", get(replay::http::session_events));
+        .route(
+            "/sessions/{session}/events",
+            get(replay::http::session_events),
+        );
     Router::new()
         .nest("/api/v1", api.clone().merge(replay))
         .nest("/s/{session}/api/v1", api)

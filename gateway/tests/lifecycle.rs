@@ -26,6 +26,10 @@ async fn help_names_every_flag_and_its_environment_variable() {
         "GATEWAY_PUBLISH_TIMEOUT",
         "--rate-limit",
         "GATEWAY_RATE_LIMIT",
+        "--grpc-addr",
+        "GATEWAY_GRPC_ADDR",
+        "--max-streams",
+        "GATEWAY_MAX_STREAMS",
     ];
     for expected in own.iter().chain(COMMON_FLAGS) {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
@@ -68,4 +72,73 @@ async fn an_address_in_use_is_an_error() {
         stderr.contains(&format!("cannot listen on {addr}")),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn grpc_health_and_reflection_answer_like_grpcurl_expects() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+
+    let server = jimbot_nats::testing::NatsServer::start()
+        .await
+        .expect("nats-server");
+    let process =
+        jimbot_service::testing::ServiceProcess::spawn(BINARY, &server.url(), &[]).expect("spawn");
+    process
+        .wait_for("/health/ready", 200, std::time::Duration::from_secs(20))
+        .await
+        .expect("ready");
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", process.grpc_addr()))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+
+    let mut health = HealthClient::new(channel.clone());
+    for service in ["", "jimbot.v1.EventBus"] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving, "{service:?}");
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "nope.Service".to_owned(),
+        })
+        .await
+        .expect_err("unknown service");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let response = responses.message().await.expect("answer").expect("one");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("{response:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in ["jimbot.v1.EventBus", "grpc.health.v1.Health"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
 }

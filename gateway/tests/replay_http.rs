@@ -47,7 +47,9 @@ async fn ingest(app: &TestApp, session: &str, file: &str) -> Vec<Vec<u8>> {
 
 fn lines(body: &[u8]) -> Vec<ParsedLine> {
     body.split_inclusive(|b| *b == b'\n')
-        .map(|line| parse_line(line).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(line))))
+        .map(|line| {
+            parse_line(line).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(line)))
+        })
         .collect()
 }
 
@@ -69,7 +71,10 @@ async fn every_fixture_replays_byte_identical_and_in_order() {
         }
         let stored = app.events(&session).await;
         let sequences: Vec<u64> = replayed.iter().map(|l| l.sequence).collect();
-        assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{file}: in stream order");
+        assert!(
+            sequences.windows(2).all(|w| w[0] < w[1]),
+            "{file}: in stream order"
+        );
         assert_eq!(stored.len(), sequences.len());
         for ((_, event), line) in stored.iter().zip(&replayed) {
             let received = event.received_at.expect("received_at");
@@ -95,7 +100,10 @@ async fn sessions_are_listed_with_counts_and_extent_and_paged() {
     let page = reply.json();
     assert_eq!(page["total"], 3);
     let sessions = page["sessions"].as_array().expect("sessions");
-    let names: Vec<&str> = sessions.iter().map(|s| s["session"].as_str().unwrap()).collect();
+    let names: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["session"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["alpha", "beta", "gamma"]);
     assert_eq!(sessions[0]["events"], a);
     assert_eq!(sessions[1]["events"], b);
@@ -111,7 +119,13 @@ async fn sessions_are_listed_with_counts_and_extent_and_paged() {
     let page = app.get("/api/v1/sessions?offset=99").await.json();
     assert_eq!(page["sessions"].as_array().unwrap().len(), 0);
 
-    for bad in ["limit=0", "limit=100000", "limit=-1", "offset=x", "sort=name"] {
+    for bad in [
+        "limit=0",
+        "limit=100000",
+        "limit=-1",
+        "offset=x",
+        "sort=name",
+    ] {
         let reply = app.get(&format!("/api/v1/sessions?{bad}")).await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.text());
         assert!(reply.json()["error"].is_string());
@@ -128,14 +142,23 @@ async fn sequence_time_and_type_bounds_select_exactly() {
 
     let (from, to) = (all[1].sequence, all[4].sequence);
     let slice = lines(
-        &app.get(&format!("/api/v1/sessions/s/events?from_seq={from}&to_seq={to}"))
+        &app.get(&format!(
+            "/api/v1/sessions/s/events?from_seq={from}&to_seq={to}"
+        ))
+        .await
+        .body,
+    );
+    let expected: Vec<u64> = all[1..=4].iter().map(|l| l.sequence).collect();
+    assert_eq!(
+        slice.iter().map(|l| l.sequence).collect::<Vec<_>>(),
+        expected
+    );
+
+    let states = lines(
+        &app.get("/api/v1/sessions/s/events?types=game_state")
             .await
             .body,
     );
-    let expected: Vec<u64> = all[1..=4].iter().map(|l| l.sequence).collect();
-    assert_eq!(slice.iter().map(|l| l.sequence).collect::<Vec<_>>(), expected);
-
-    let states = lines(&app.get("/api/v1/sessions/s/events?types=game_state").await.body);
     assert!(!states.is_empty());
     assert!(
         states
@@ -152,7 +175,11 @@ async fn sequence_time_and_type_bounds_select_exactly() {
     // until a time before the first event is nothing.
     let first = app.stored("GAME_EVENTS", "jimbot.game.s.").await[0].time;
     let since = first.unix_timestamp_nanos() / 1_000_000;
-    let all_since = lines(&app.get(&format!("/api/v1/sessions/s/events?since={since}")).await.body);
+    let all_since = lines(
+        &app.get(&format!("/api/v1/sessions/s/events?since={since}"))
+            .await
+            .body,
+    );
     assert_eq!(all_since.len(), all.len());
     let before = since - 60_000;
     let reply = app
@@ -162,7 +189,9 @@ async fn sequence_time_and_type_bounds_select_exactly() {
     assert!(reply.body.is_empty(), "{}", reply.text());
 
     // A range past the end is empty, not an error.
-    let reply = app.get("/api/v1/sessions/s/events?from_seq=999999999").await;
+    let reply = app
+        .get("/api/v1/sessions/s/events?from_seq=999999999")
+        .await;
     assert_eq!(reply.status, 200);
     assert!(reply.body.is_empty());
     app.wait_for_no_replay_consumers().await;
@@ -184,7 +213,10 @@ async fn hostile_parameters_get_clear_errors() {
         ("to_seq=18446744073709551616", "to_seq"),
         ("to_seq=-1", "to_seq"),
         ("since=yesterday", "since"),
-        ("since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "until"),
+        (
+            "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
+            "until",
+        ),
         ("types=GAME_STATE,NOT_A_TYPE", "types"),
         ("types=%27%3BDROP%20TABLE", "types"),
         ("follow=maybe", "follow"),
@@ -243,7 +275,10 @@ async fn server_sent_events_follow_new_events_and_leave_no_consumer() {
         if frames.len() == sent.len() && !posted_more {
             // Caught up: what is posted now arrives live.
             let reply = app
-                .post("/s/live/api/v1/events/batch", fixture("batch_hand_scoring.json"))
+                .post(
+                    "/s/live/api/v1/events/batch",
+                    fixture("batch_hand_scoring.json"),
+                )
                 .await;
             let stored = reply.json()["totals"]["stored"].as_u64().unwrap() as usize;
             assert!(stored > 0);
@@ -254,12 +289,21 @@ async fn server_sent_events_follow_new_events_and_leave_no_consumer() {
     let first = String::from_utf8_lossy(&frames[0]).into_owned();
     assert!(first.starts_with("id: 1\nevent: "), "{first}");
     let data = first.split_once("data: ").unwrap().1.trim_end();
-    assert_eq!(parse_line(data.as_bytes()).unwrap().event, sent[0].as_slice());
+    assert_eq!(
+        parse_line(data.as_bytes()).unwrap().event,
+        sent[0].as_slice()
+    );
     let last = String::from_utf8_lossy(frames.last().unwrap()).into_owned();
     let expected_last = target;
-    assert!(last.starts_with(&format!("id: {expected_last}\n")), "{last}");
+    assert!(
+        last.starts_with(&format!("id: {expected_last}\n")),
+        "{last}"
+    );
 
-    assert!(app.replay_consumers().await >= 1, "following holds a consumer");
+    assert!(
+        app.replay_consumers().await >= 1,
+        "following holds a consumer"
+    );
     drop(body);
     app.wait_for_no_replay_consumers().await;
 
@@ -272,7 +316,10 @@ async fn server_sent_events_follow_new_events_and_leave_no_consumer() {
     let response = app.router.clone().oneshot(request).await.unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&body);
-    assert!(text.starts_with(&format!("id: {expected_last}\n")), "{text}");
+    assert!(
+        text.starts_with(&format!("id: {expected_last}\n")),
+        "{text}"
+    );
     assert_eq!(text.matches("\n\n").count(), 1, "{text}");
 }
 

@@ -44,7 +44,9 @@ impl EventBus for EventBusService {
         &self,
         request: Request<v1::PublishRequest>,
     ) -> Result<Response<v1::PublishResponse>, Status> {
-        publish::publish(&self.state, request).await.map(Response::new)
+        publish::publish(&self.state, request)
+            .await
+            .map(Response::new)
     }
 
     async fn publish_batch(

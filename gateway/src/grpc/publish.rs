@@ -46,9 +46,12 @@ pub async fn publish(
     let mut report = store(state, context, built).await?;
     let result = match report.body.take() {
         Some(body) => result(body),
-        None => report.events.into_iter().next().map(result).ok_or_else(|| {
-            Status::internal("the event was published but not reported")
-        })?,
+        None => report
+            .events
+            .into_iter()
+            .next()
+            .map(result)
+            .ok_or_else(|| Status::internal("the event was published but not reported"))?,
     };
     Ok(v1::PublishResponse {
         result: Some(result),
@@ -96,13 +99,16 @@ fn context<T>(
     Ok((state.request_context(session, &path, &headers), request))
 }
 
-async fn store(state: &AppState, context: RequestContext, built: Built) -> Result<IngestReport, Status> {
+async fn store(
+    state: &AppState,
+    context: RequestContext,
+    built: Built,
+) -> Result<IngestReport, Status> {
     // Shares the REST ingest's bound on requests in flight.
-    let _permit = state
-        .in_flight()
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Status::resource_exhausted("too many requests in flight; retry shortly"))?;
+    let _permit =
+        state.in_flight().clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted("too many requests in flight; retry shortly")
+        })?;
     let (batch_id, messages) = built;
     Ok(ingest::store(state, context, batch_id, messages).await?)
 }
@@ -170,12 +176,12 @@ fn checked_event(mut event: v1::Event, path: &str) -> Result<v1::Event, Violatio
         problem("type_name", "longer than 256 bytes".to_owned());
     }
     if event.event_id.len() > MAX_EVENT_ID_LEN {
-        problem(
-            "event_id",
-            format!("longer than {MAX_EVENT_ID_LEN} bytes"),
-        );
+        problem("event_id", format!("longer than {MAX_EVENT_ID_LEN} bytes"));
     }
-    if event.client_timestamp_ms.is_some_and(|t| !t.is_finite() || t < 0.0) {
+    if event
+        .client_timestamp_ms
+        .is_some_and(|t| !t.is_finite() || t < 0.0)
+    {
         problem(
             "client_timestamp_ms",
             "must be a finite, non-negative number".to_owned(),
@@ -207,9 +213,7 @@ fn result(report: EventReport) -> v1::PublishResult {
             stream: report.stream.clone(),
             sequence: report.seq,
         }),
-        Outcome::DeadLettered => {
-            v1::publish_result::Outcome::DeadLettered(dead_lettered(&report))
-        }
+        Outcome::DeadLettered => v1::publish_result::Outcome::DeadLettered(dead_lettered(&report)),
     };
     v1::PublishResult {
         index: report.index.unwrap_or_default() as u32,
@@ -220,7 +224,10 @@ fn result(report: EventReport) -> v1::PublishResult {
 }
 
 fn dead_lettered(report: &EventReport) -> v1::DeadLettered {
-    let (token, detail) = report.dead_letter.clone().unwrap_or(("other", String::new()));
+    let (token, detail) = report
+        .dead_letter
+        .clone()
+        .unwrap_or(("other", String::new()));
     let reason = match (report.index, token) {
         (None, _) => v1::DeadLetterReason::InvalidBody,
         (Some(_), "event_too_large") => v1::DeadLetterReason::TooLarge,

@@ -55,12 +55,17 @@ pub async fn subscribe(
             0 => return Err(QueryError::new("start_sequence", "must be at least 1").into()),
             sequence => Start::Sequence(sequence),
         },
-        v1::StartPolicy::Time => Start::Time(time_of(request.start_time, "start_time")?.ok_or_else(
-            || QueryError::new("start_time", "is required with START_POLICY_TIME"),
-        )?),
+        v1::StartPolicy::Time => {
+            Start::Time(time_of(request.start_time, "start_time")?.ok_or_else(|| {
+                QueryError::new("start_time", "is required with START_POLICY_TIME")
+            })?)
+        }
     };
     let query = Query::new(subjects, start).follow();
-    open(state, query, |event| v1::SubscribeResponse { event: Some(event) }).await
+    open(state, query, |event| v1::SubscribeResponse {
+        event: Some(event),
+    })
+    .await
 }
 
 /// `Replay`.
@@ -97,9 +102,14 @@ pub async fn replay(
     let query = Query::session(&session, &types, range)?;
     state.ensure_connected()?;
     if sessions::find(state.jetstream(), &session).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no events of session {session} are stored")).into());
+        return Err(
+            ApiError::NotFound(format!("no events of session {session} are stored")).into(),
+        );
     }
-    open(state, query, |event| v1::ReplayResponse { event: Some(event) }).await
+    open(state, query, |event| v1::ReplayResponse {
+        event: Some(event),
+    })
+    .await
 }
 
 /// Opens the reader and streams what it reads, wrapped by `wrap`.
@@ -163,7 +173,8 @@ fn event_types(values: &[i32], field: &'static str) -> Result<Vec<TypeFilter>, Q
     for &value in values {
         let event_type = EventType::try_from(value)
             .map_err(|_| QueryError::new(field, format!("{value} is not an EventType")))?;
-        let parsed = TypeFilter::from_event_type(event_type).map_err(|e| QueryError { field, ..e })?;
+        let parsed =
+            TypeFilter::from_event_type(event_type).map_err(|e| QueryError { field, ..e })?;
         if !types.contains(&parsed) {
             types.push(parsed);
         }

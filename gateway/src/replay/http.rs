@@ -89,7 +89,10 @@ pub async fn session_events(
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("") => true,
         Some(_) => {
-            return Err(bad_request(QueryError::new("follow", "must be true or false")));
+            return Err(bad_request(QueryError::new(
+                "follow",
+                "must be true or false",
+            )));
         }
     };
     let sse = accepts_event_stream(&headers);
@@ -108,8 +111,8 @@ pub async fn session_events(
     {
         range.from_sequence = Some(last.saturating_add(1));
     }
-    let types = TypeFilter::parse_list(params.types.as_deref().unwrap_or_default())
-        .map_err(bad_request)?;
+    let types =
+        TypeFilter::parse_list(params.types.as_deref().unwrap_or_default()).map_err(bad_request)?;
     let mut query = Query::session(&session, &types, range).map_err(bad_request)?;
     if follow {
         query = query.follow();
@@ -155,15 +158,9 @@ pub async fn session_events(
 }
 
 /// Moves lines from the reader to the response until either side is done.
-async fn pump(
-    mut reader: EventReader,
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    sse: bool,
-) {
-    let mut keep_alive = tokio::time::interval_at(
-        tokio::time::Instant::now() + KEEP_ALIVE,
-        KEEP_ALIVE,
-    );
+async fn pump(mut reader: EventReader, tx: mpsc::Sender<Result<Bytes, std::io::Error>>, sse: bool) {
+    let mut keep_alive =
+        tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
     loop {
         let next = tokio::select! {
             next = reader.next() => next,
@@ -213,7 +210,9 @@ fn sse_frame(message: &super::reader::StoredMessage, line: &Bytes) -> Bytes {
     let (_, event_type) = ndjson::session_and_type(&message.subject);
     let data = line.strip_suffix(b"\n").unwrap_or(line);
     let mut frame = Vec::with_capacity(data.len() + 64);
-    frame.extend_from_slice(format!("id: {}\nevent: {event_type}\ndata: ", message.sequence).as_bytes());
+    frame.extend_from_slice(
+        format!("id: {}\nevent: {event_type}\ndata: ", message.sequence).as_bytes(),
+    );
     frame.extend_from_slice(data);
     frame.extend_from_slice(b"\n\n");
     Bytes::from(frame)
@@ -228,7 +227,9 @@ fn accepts_event_stream(headers: &HeaderMap) -> bool {
         .any(|media| media.trim().starts_with("text/event-stream"))
 }
 
-fn parse_params<T: for<'de> Deserialize<'de> + Default>(query: Option<&str>) -> Result<T, ApiError> {
+fn parse_params<T: for<'de> Deserialize<'de> + Default>(
+    query: Option<&str>,
+) -> Result<T, ApiError> {
     match query {
         None | Some("") => Ok(T::default()),
         Some(query) => serde_urlencoded::from_str(query)

@@ -51,7 +51,11 @@ pub fn line(message: &StoredMessage, event: &v1::Event) -> Bytes {
     if raw.contains(&b'\n') || raw.contains(&b'\r') {
         out.put_slice(EVENT_BASE64_KEY);
         out.put_u8(b'"');
-        out.put_slice(base64::engine::general_purpose::STANDARD.encode(raw).as_bytes());
+        out.put_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(raw)
+                .as_bytes(),
+        );
         out.put_u8(b'"');
     } else {
         out.put_slice(EVENT_KEY);
@@ -176,7 +180,8 @@ mod tests {
 
     #[test]
     fn the_mods_bytes_round_trip_exactly_even_when_not_json() {
-        let raw = b"{\"type\":\"GAME_STATE\",\"data\":{\"chips\":inf,\"name\":\"a\x01b\"},\"event\":1}";
+        let raw =
+            b"{\"type\":\"GAME_STATE\",\"data\":{\"chips\":inf,\"name\":\"a\x01b\"},\"event\":1}";
         let line = line(&stored("jimbot.game.s1.game_state"), &event(raw));
         assert!(line.ends_with(b"}\n"));
         assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);

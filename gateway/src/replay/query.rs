@@ -83,7 +83,11 @@ impl Query {
 
     /// One session's events, all of them or only `types`, with optional
     /// sequence and time bounds; checks that the bounds make sense.
-    pub fn session(session: &Token, types: &[TypeFilter], range: Range) -> Result<Self, QueryError> {
+    pub fn session(
+        session: &Token,
+        types: &[TypeFilter],
+        range: Range,
+    ) -> Result<Self, QueryError> {
         let subjects = if types.is_empty() {
             vec![subject::game_session(session)]
         } else {
@@ -131,10 +135,7 @@ pub struct Range {
 impl Range {
     fn check(&self) -> Result<(), QueryError> {
         if self.from_sequence == Some(0) {
-            return Err(QueryError::new(
-                "from_seq",
-                "stream sequences start at 1",
-            ));
+            return Err(QueryError::new("from_seq", "stream sequences start at 1"));
         }
         if let (Some(from), Some(to)) = (self.from_sequence, self.to_sequence)
             && from > to
@@ -259,10 +260,7 @@ pub fn sessions_and_types(
     sessions.dedup();
     let subjects = match (sessions.as_slice(), types) {
         ([], []) => vec![subject::game_all()],
-        ([], types) => types
-            .iter()
-            .map(|t| subject::game_type_all(&t.0))
-            .collect(),
+        ([], types) => types.iter().map(|t| subject::game_type_all(&t.0)).collect(),
         (sessions, []) => sessions.iter().map(|s| subject::game_session(s)).collect(),
         (sessions, types) => sessions
             .iter()

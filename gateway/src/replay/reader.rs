@@ -123,7 +123,11 @@ impl EventReader {
             })?;
         let last_stored = stream.cached_info().state.last_sequence;
         let last = match query.end {
-            End::CaughtUp => Some(query.to_sequence.map_or(last_stored, |to| to.min(last_stored))),
+            End::CaughtUp => Some(
+                query
+                    .to_sequence
+                    .map_or(last_stored, |to| to.min(last_stored)),
+            ),
             End::Follow => query.to_sequence,
         };
         let mut config = OrderedConfig {
@@ -131,7 +135,9 @@ impl EventReader {
             deliver_policy: match query.start {
                 Start::All => DeliverPolicy::All,
                 Start::New => DeliverPolicy::New,
-                Start::Sequence(start_sequence) => DeliverPolicy::ByStartSequence { start_sequence },
+                Start::Sequence(start_sequence) => {
+                    DeliverPolicy::ByStartSequence { start_sequence }
+                }
                 Start::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
             },
             ..Default::default()

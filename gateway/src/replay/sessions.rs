@@ -73,7 +73,12 @@ pub async fn find(
 async fn game_events(js: &jetstream::Context) -> Result<Stream<()>, ReadError> {
     js.get_stream_no_info(streams::GAME_EVENTS)
         .await
-        .map_err(|e| ReadError::new(ReadErrorKind::Unavailable, format!("reading {}: {e}", streams::GAME_EVENTS)))
+        .map_err(|e| {
+            ReadError::new(
+                ReadErrorKind::Unavailable,
+                format!("reading {}: {e}", streams::GAME_EVENTS),
+            )
+        })
 }
 
 /// Events per session under `filter`.
@@ -110,7 +115,9 @@ async fn extent(
     events: u64,
 ) -> Result<Option<SessionSummary>, ReadError> {
     let filter = subject::game_session(&Token::new(&session));
-    let first = stream.direct_get_next_for_subject(filter.clone(), Some(1)).await;
+    let first = stream
+        .direct_get_next_for_subject(filter.clone(), Some(1))
+        .await;
     let last = stream.direct_get_last_for_subject(filter).await;
     let (first, last) = match (first, last) {
         (Ok(first), Ok(last)) => (first, last),

@@ -16,8 +16,8 @@ use axum::{
 use http_body_util::BodyExt;
 use jimbot_gateway::{AppState, app, config::Settings};
 use jimbot_nats::{Topology, TopologyOptions, provision, testing::NatsServer};
-use jimbot_service::Shutdown;
 use jimbot_schemas::v1::{self, event_bus_client::EventBusClient};
+use jimbot_service::Shutdown;
 use prost::Message as _;
 use serde_json::Value;
 use tower::ServiceExt;
