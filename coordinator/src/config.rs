@@ -218,7 +218,12 @@ impl ResourcesConfig {
             ));
         }
         let cpu_cores = match raw.cpu.cores {
-            Some(0) => return Err(ConfigError::impossible("cpu.cores", "must be more than zero")),
+            Some(0) => {
+                return Err(ConfigError::impossible(
+                    "cpu.cores",
+                    "must be more than zero",
+                ));
+            }
             Some(cores) => cores,
             None => std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
         };
@@ -371,7 +376,9 @@ impl<'de> Deserialize<'de> for ByteSize {
         }
         match Either::deserialize(d) {
             Ok(Either::Bytes(n)) => Ok(ByteSize(n)),
-            Ok(Either::Text(text)) => parse_bytes(&text).map(ByteSize).map_err(serde::de::Error::custom),
+            Ok(Either::Text(text)) => parse_bytes(&text)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
             Err(_) => Err(serde::de::Error::custom(
                 "expected a size in bytes: a non-negative integer or a string like \"32GiB\"",
             )),
@@ -467,18 +474,36 @@ mod tests {
             ("[memory]\nbudget = -1", "expected a size"),
             ("[memory]\nbudget = \"12 parsecs\"", "parsecs"),
             ("[memory]\nbudget = \"99999999999TiB\"", "too large"),
-            ("[claude_api]\ncalls_per_hour = 0", "claude_api.calls_per_hour"),
+            (
+                "[claude_api]\ncalls_per_hour = 0",
+                "claude_api.calls_per_hour",
+            ),
             ("[claude_api]\nburst = 101", "claude_api.burst"),
             ("[claude_api]\nburst = 0", "claude_api.burst"),
-            ("[claude_api]\nhigh_reserve = 100", "claude_api.high_reserve"),
+            (
+                "[claude_api]\nhigh_reserve = 100",
+                "claude_api.high_reserve",
+            ),
             ("[cpu]\ncores = 0", "cpu.cores"),
             ("[gpu]\ndevices = []", "gpu.devices"),
             ("[gpu]\ndevices = [{ memory = 0 }]", "gpu.devices[0].memory"),
-            ("[gpu]\ndevices = [{ memory = 1 }]\ntime_slice = \"0s\"", "gpu.time_slice"),
-            ("[gpu]\ndevices = [{ memory = 1, colour = \"red\" }]", "colour"),
+            (
+                "[gpu]\ndevices = [{ memory = 1 }]\ntime_slice = \"0s\"",
+                "gpu.time_slice",
+            ),
+            (
+                "[gpu]\ndevices = [{ memory = 1, colour = \"red\" }]",
+                "colour",
+            ),
             ("[scheduling]\naging_step = \"soon\"", "soon"),
-            ("[scheduling]\nmax_lease_duration = \"400days\"", "scheduling.max_lease_duration"),
-            ("[scheduling]\nmax_wait = \"400days\"", "scheduling.max_wait"),
+            (
+                "[scheduling]\nmax_lease_duration = \"400days\"",
+                "scheduling.max_lease_duration",
+            ),
+            (
+                "[scheduling]\nmax_wait = \"400days\"",
+                "scheduling.max_wait",
+            ),
             ("not toml at all", "config"),
         ];
         for (text, expected) in cases {
@@ -495,7 +520,10 @@ mod tests {
     fn a_missing_file_is_reported_with_its_path() {
         let err = ResourcesConfig::load(Path::new("/no/such/coordinator.toml")).unwrap_err();
         assert_eq!(err.kind(), ConfigErrorKind::Unreadable);
-        assert!(err.to_string().contains("/no/such/coordinator.toml"), "{err}");
+        assert!(
+            err.to_string().contains("/no/such/coordinator.toml"),
+            "{err}"
+        );
     }
 
     #[test]

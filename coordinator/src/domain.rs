@@ -230,7 +230,15 @@ mod tests {
         let id = LeaseId::new(FencingToken(42));
         assert_eq!(id.to_string(), "l-42");
         assert_eq!(LeaseId::parse("l-42"), Some(id));
-        for bad in ["", "l-", "42", "l-4x", "l--1", "l-99999999999999999999999", "L-1"] {
+        for bad in [
+            "",
+            "l-",
+            "42",
+            "l-4x",
+            "l--1",
+            "l-99999999999999999999999",
+            "L-1",
+        ] {
             assert_eq!(LeaseId::parse(bad), None, "{bad}");
         }
     }

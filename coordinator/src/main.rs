@@ -1,42 +1,29 @@
-//! `jimbot-coordinator`: JimBot resource coordinator: leases for GPU time, memory and the Claude API quota.
-//!
-//! This binary connects to NATS (waiting for it), provisions the JetStream
-//! topology and serves health and metrics; its own API follows.
+//! `jimbot-coordinator`: leases on the machine's scarce resources, over gRPC
+//! (`:50052`) and NATS, surviving restarts.
 
-use std::net::SocketAddr;
-
-use axum::Router;
 use clap::Parser;
-use jimbot_service::{CommonArgs, Listen, run::not_found, telemetry::Telemetry};
+use jimbot_coordinator::{app, cli::Cli, config::ResourcesConfig};
+use jimbot_service::{Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-coordinator";
 
-/// JimBot resource coordinator: leases for GPU time, memory and the Claude API quota.
-#[derive(Debug, Parser)]
-#[command(name = SERVICE, version, about)]
-struct Config {
-    /// HTTP listen addresses, comma-separated (health and metrics).
-    #[arg(
-        long,
-        env = "COORDINATOR_HTTP_ADDR",
-        default_value = "127.0.0.1:8082",
-        value_delimiter = ','
-    )]
-    http_addr: Vec<SocketAddr>,
-
-    #[command(flatten)]
-    common: CommonArgs,
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
-    let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
+    let cli = Cli::parse();
+    let _telemetry = Telemetry::init(SERVICE, &cli.common.telemetry)?;
+    let resources = match &cli.config {
+        Some(path) => ResourcesConfig::load(path)
+            .map_err(|e| anyhow::anyhow!("invalid configuration (--config): {e}"))?,
+        None => ResourcesConfig::default(),
+    };
     jimbot_service::run(
         SERVICE,
-        Listen::http(&config.http_addr),
-        &config.common,
-        |_started| async { Router::new().fallback(not_found) },
+        Listen {
+            http: &cli.http_addr,
+            grpc: &cli.grpc_addr,
+        },
+        &cli.common,
+        |started| app::build(started, resources),
     )
     .await?;
     Ok(())

@@ -152,6 +152,25 @@ pub fn coordinator_event_all() -> String {
     format!("{ROOT}.coordinator.events.>")
 }
 
+/// `jimbot.coordinator`: the prefix of the coordinator's NATS service
+/// endpoints (`jimbot.coordinator.<operation>`, request/reply, no stream).
+pub fn coordinator_service() -> String {
+    format!("{ROOT}.coordinator")
+}
+
+/// `jimbot.coordinator.<operation>`: one request/reply endpoint of the
+/// coordinator's NATS service (`acquire`, `renew`, `release`, `status`).
+pub fn coordinator_request(operation: &Token) -> String {
+    format!("{ROOT}.coordinator.{operation}")
+}
+
+/// `jimbot.coordinator.queue.acquire`: acquire requests sent through the
+/// work-queue stream `COORDINATOR_REQUESTS`, answered on the subject in
+/// their `Jimbot-Reply-To` header.
+pub fn coordinator_queue() -> String {
+    format!("{ROOT}.coordinator.queue.acquire")
+}
+
 /// The AI components' traffic, each family with a stream of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AiTraffic {

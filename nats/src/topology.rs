@@ -25,6 +25,8 @@ pub mod streams {
     pub const DEAD_LETTER: &str = "DEAD_LETTER";
     /// The resource coordinator's audit trail.
     pub const COORDINATOR: &str = "COORDINATOR";
+    /// Acquire requests queued for the coordinator (work queue).
+    pub const COORDINATOR_REQUESTS: &str = "COORDINATOR_REQUESTS";
     /// RL trainer traffic.
     pub const LEARNING: &str = "LEARNING";
     /// LLM strategist traffic.
@@ -39,6 +41,8 @@ pub mod streams {
 pub mod consumers {
     /// The analytics service's consumer on `GAME_EVENTS`.
     pub const ANALYTICS: &str = "analytics";
+    /// The coordinator's consumer on `COORDINATOR_REQUESTS`.
+    pub const COORDINATOR: &str = "coordinator";
 }
 
 /// Key-value bucket names.
@@ -171,7 +175,21 @@ impl Topology {
             "Resource coordinator audit: jimbot.coordinator.events.<kind>",
         );
 
-        let mut streams = vec![game_events, commands, dead_letter, coordinator];
+        let mut coordinator_requests = limits(
+            streams::COORDINATOR_REQUESTS,
+            vec![subject::coordinator_queue()],
+            DAY,
+            "Acquire requests queued for the coordinator: jimbot.coordinator.queue.acquire",
+        );
+        coordinator_requests.retention = RetentionPolicy::WorkQueue;
+
+        let mut streams = vec![
+            game_events,
+            commands,
+            dead_letter,
+            coordinator,
+            coordinator_requests,
+        ];
         streams.extend(AiTraffic::ALL.into_iter().map(|family| {
             let (name, max_age) = match family {
                 AiTraffic::Learning => (streams::LEARNING, 7 * DAY),
@@ -214,6 +232,27 @@ impl Topology {
             streams,
             consumers: vec![analytics],
             buckets: vec![leases],
+        }
+    }
+
+    /// The coordinator's durable consumer on `COORDINATOR_REQUESTS`. The
+    /// coordinator creates it itself at start (it alone reads that stream).
+    /// Unacknowledged requests are redelivered after `ack_wait`, so a
+    /// restarted coordinator answers what a crashed one left; a request still
+    /// waiting for capacity is kept alive with progress acknowledgements.
+    pub fn coordinator_requests_consumer() -> ConsumerSpec {
+        ConsumerSpec {
+            stream: streams::COORDINATOR_REQUESTS.to_owned(),
+            config: pull::Config {
+                durable_name: Some(consumers::COORDINATOR.to_owned()),
+                description: Some("jimbot-coordinator: queued acquire requests".to_owned()),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(10),
+                max_deliver: -1,
+                max_ack_pending: 10_000,
+                ..Default::default()
+            },
         }
     }
 

@@ -395,12 +395,7 @@ impl Scheduler {
     /// and live leases (those already past their expiry expire on the next
     /// [`Scheduler::tick`]). Leases of resources no longer configured, or no
     /// longer fitting, are kept (their holders still hold them) and counted.
-    pub fn restore(
-        &mut self,
-        fencing_reserved: u64,
-        quotas: &[(String, At)],
-        leases: Vec<Lease>,
-    ) {
+    pub fn restore(&mut self, fencing_reserved: u64, quotas: &[(String, At)], leases: Vec<Lease>) {
         self.fencing_reserved = fencing_reserved;
         self.fencing = self.fencing.max(fencing_reserved);
         for (name, tat) in quotas {
@@ -464,7 +459,11 @@ impl Scheduler {
             self.repeat(ticket, request, pending);
             return;
         }
-        let Some(index) = self.resources.iter().position(|r| r.name == request.resource) else {
+        let Some(index) = self
+            .resources
+            .iter()
+            .position(|r| r.name == request.resource)
+        else {
             let names: Vec<_> = self.resources.iter().map(|r| r.name).collect();
             return self.deny(
                 vec![ticket],
@@ -529,11 +528,15 @@ impl Scheduler {
     /// A request whose id matches a lease or a waiting request.
     fn repeat(&mut self, ticket: Ticket, request: Acquire, pending: Pending) {
         let same = |resource: &str, holder: &Ident, quantity: u64| {
-            resource == request.resource && *holder == request.holder && quantity == request.quantity
+            resource == request.resource
+                && *holder == request.holder
+                && quantity == request.quantity
         };
         match pending {
             Pending::Lease(id) => {
-                let Some(lease) = self.leases.get(&id) else { return };
+                let Some(lease) = self.leases.get(&id) else {
+                    return;
+                };
                 if same(&lease.resource, &lease.holder, lease.quantity) {
                     let lease = lease.clone();
                     self.effects.push(Effect::Granted {
@@ -611,7 +614,10 @@ impl Scheduler {
     fn order_key(&self, waiter: &Waiter, now: At) -> (u64, u64) {
         let steps = now.since(waiter.arrived).as_nanos() / self.aging_step.as_nanos().max(1);
         let steps = u64::try_from(steps).unwrap_or(u64::MAX);
-        (waiter.request.priority.rank().saturating_sub(steps), waiter.seq)
+        (
+            waiter.request.priority.rank().saturating_sub(steps),
+            waiter.seq,
+        )
     }
 
     fn fits(&self, index: usize, request: &Acquire, now: At) -> Fit {
@@ -666,7 +672,12 @@ impl Scheduler {
         }
     }
 
-    fn busy_denial(&self, index: usize, request: &Acquire, retry_after: Option<Duration>) -> Denial {
+    fn busy_denial(
+        &self,
+        index: usize,
+        request: &Acquire,
+        retry_after: Option<Duration>,
+    ) -> Denial {
         let resource = &self.resources[index];
         match resource.limit {
             Limit::Rate(_) => Denial {
@@ -737,7 +748,8 @@ impl Scheduler {
             request_id: request.request_id,
         };
         if let Some(request_id) = &lease.request_id {
-            self.by_request.insert(request_id.clone(), Pending::Lease(id));
+            self.by_request
+                .insert(request_id.clone(), Pending::Lease(id));
         }
         self.expiries.insert((lease.expires_at, id));
         self.leases.insert(id, lease.clone());
@@ -776,10 +788,7 @@ impl Scheduler {
                 },
             });
         }
-        let resource = self
-            .resources
-            .iter()
-            .find(|r| r.name == lease.resource);
+        let resource = self.resources.iter().find(|r| r.name == lease.resource);
         if let Some(resource) = resource
             && let Some(slice) = resource.max_lease
         {
@@ -826,7 +835,9 @@ impl Scheduler {
             }),
             None if self.expired.contains_key(&id) => Err(LeaseFailure {
                 reason: LeaseFailureReason::Expired,
-                message: format!("lease {id} expired and its capacity was reclaimed; acquire again"),
+                message: format!(
+                    "lease {id} expired and its capacity was reclaimed; acquire again"
+                ),
             }),
             None => Err(LeaseFailure {
                 reason: LeaseFailureReason::NotFound,

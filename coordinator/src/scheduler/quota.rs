@@ -82,9 +82,7 @@ impl Gcra {
     /// they are now, `None` if never (more than the priority may ever use).
     pub fn wait_for(&self, calls: u64, priority: Priority, now: At) -> Option<Duration> {
         let limit = self.limit(priority);
-        let needed = self
-            .interval
-            .checked_mul(u32::try_from(calls).ok()?)?;
+        let needed = self.interval.checked_mul(u32::try_from(calls).ok()?)?;
         if needed > limit {
             return None;
         }
@@ -94,7 +92,12 @@ impl Gcra {
 
     /// Takes `calls` calls if allowed now; else how long until they would be
     /// (`None`: never).
-    pub fn take(&mut self, calls: u64, priority: Priority, now: At) -> Result<(), Option<Duration>> {
+    pub fn take(
+        &mut self,
+        calls: u64,
+        priority: Priority,
+        now: At,
+    ) -> Result<(), Option<Duration>> {
         match self.wait_for(calls, priority, now) {
             Some(wait) if wait.is_zero() => {
                 self.tat = self.new_tat(calls, now);

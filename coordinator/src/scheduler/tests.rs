@@ -87,14 +87,21 @@ fn contention_serves_high_then_medium_then_low_first_come_within() {
         (6, Priority::Medium),
     ];
     for (ticket, priority) in arrivals {
-        s.acquire(ticket, request("cpu", 4, priority, &format!("h{ticket}")), at(ticket));
+        s.acquire(
+            ticket,
+            request("cpu", 4, priority, &format!("h{ticket}")),
+            at(ticket),
+        );
     }
     assert!(s.take_effects().is_empty(), "all wait");
-    assert_eq!(cpu(&s).waiting, vec![
-        (Priority::High, 2, 8),
-        (Priority::Medium, 2, 8),
-        (Priority::Low, 2, 8)
-    ]);
+    assert_eq!(
+        cpu(&s).waiting,
+        vec![
+            (Priority::High, 2, 8),
+            (Priority::Medium, 2, 8),
+            (Priority::Low, 2, 8)
+        ]
+    );
     let mut order = Vec::new();
     let mut holding = (blocker, ident("blocker"));
     for step in 0..6 {
@@ -136,7 +143,10 @@ fn a_large_first_request_is_not_overtaken_by_smaller_ones() {
     let a = grants(&s.take_effects())[0].1.clone();
     s.acquire(1, request("cpu", 4, Priority::High, "big"), at(1));
     s.acquire(2, request("cpu", 1, Priority::Medium, "small"), at(2));
-    assert!(grants(&s.take_effects()).is_empty(), "1 core is free but big is first");
+    assert!(
+        grants(&s.take_effects()).is_empty(),
+        "1 core is free but big is first"
+    );
     s.release(3, a.id, &a.holder, at(3));
     let granted: Vec<_> = grants(&s.take_effects()).into_iter().map(|g| g.0).collect();
     assert_eq!(granted, vec![1]);
@@ -156,13 +166,20 @@ fn a_wait_times_out_with_a_retry_hint_and_a_zero_wait_is_answered_at_once() {
     let denied = denials(&s.take_effects());
     assert_eq!(denied[0].0, 2);
     assert_eq!(denied[0].1.reason, DenialReason::Timeout);
-    assert_eq!(denied[0].1.retry_after, Some(60 * SEC), "when a's lease ends");
+    assert_eq!(
+        denied[0].1.retry_after,
+        Some(60 * SEC),
+        "when a's lease ends"
+    );
     assert_eq!(s.next_wakeup(at(0)), Some(at(2_000)));
     s.tick(at(1_999));
     assert!(s.take_effects().is_empty());
     s.tick(at(2_000));
     let denied = denials(&s.take_effects());
-    assert_eq!((denied[0].0, denied[0].1.reason), (1, DenialReason::Timeout));
+    assert_eq!(
+        (denied[0].0, denied[0].1.reason),
+        (1, DenialReason::Timeout)
+    );
     assert_eq!(cpu(&s).waiting.iter().map(|w| w.1).sum::<u64>(), 0);
 }
 
@@ -181,7 +198,11 @@ fn an_unrenewed_lease_expires_at_its_time_and_then_cannot_be_renewed() {
     s.tick(at(5_000));
     let effects = s.take_effects();
     assert!(matches!(&effects[0], Effect::Expired { lease: l } if l.id == lease.id));
-    assert_eq!(grants(&effects)[0].0, 1, "the waiter gets the reclaimed capacity");
+    assert_eq!(
+        grants(&effects)[0].0,
+        1,
+        "the waiter gets the reclaimed capacity"
+    );
     assert_eq!(cpu(&s).allocated, 2);
     s.renew(2, lease.id, &lease.holder, None, at(5_001));
     assert_eq!(failure(&s.take_effects()), LeaseFailureReason::Expired);
@@ -198,7 +219,9 @@ fn renewing_moves_the_expiry_from_now() {
     let lease = grants(&s.take_effects())[0].1.clone();
     s.renew(1, lease.id, &lease.holder, None, at(4_000));
     let effects = s.take_effects();
-    let Effect::Renewed { lease: renewed, .. } = &effects[0] else { panic!("{effects:?}") };
+    let Effect::Renewed { lease: renewed, .. } = &effects[0] else {
+        panic!("{effects:?}")
+    };
     assert_eq!(renewed.expires_at, at(9_000));
     assert_eq!(renewed.id, lease.id);
     s.renew(2, lease.id, &lease.holder, Some(SEC), at(4_000));
@@ -274,7 +297,10 @@ fn the_same_request_id_gives_one_lease() {
     let mut other = r.clone();
     other.quantity = 1;
     s.acquire(2, other, at(2));
-    assert_eq!(denials(&s.take_effects())[0].1.reason, DenialReason::InvalidArgument);
+    assert_eq!(
+        denials(&s.take_effects())[0].1.reason,
+        DenialReason::InvalidArgument
+    );
     // While waiting, a repeat joins the same wait.
     let mut w = request("cpu", 4, Priority::High, "b");
     w.request_id = Some(ident("req-2"));
@@ -302,16 +328,43 @@ fn hostile_requests_are_refused_and_change_nothing() {
     let before = s.status(&[], at(0));
     let fencing = s.fencing_counter();
     let cases = [
-        (request("cpu", 0, Priority::High, "x"), DenialReason::InvalidQuantity),
-        (request("cpu", 5, Priority::High, "x"), DenialReason::InvalidQuantity),
-        (request("cpu", u64::MAX, Priority::High, "x"), DenialReason::InvalidQuantity),
-        (request("gpu_memory", 601, Priority::High, "x"), DenialReason::InvalidQuantity),
-        (request("claude_api", 101, Priority::High, "x"), DenialReason::InvalidQuantity),
-        (request("claude_api", 91, Priority::Low, "x"), DenialReason::InvalidQuantity),
-        (request("tpu", 1, Priority::High, "x"), DenialReason::UnknownResource),
-        (request("", 1, Priority::High, "x"), DenialReason::UnknownResource),
         (
-            Acquire { lease_duration: Duration::ZERO, ..request("cpu", 1, Priority::High, "x") },
+            request("cpu", 0, Priority::High, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("cpu", 5, Priority::High, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("cpu", u64::MAX, Priority::High, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("gpu_memory", 601, Priority::High, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("claude_api", 101, Priority::High, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("claude_api", 91, Priority::Low, "x"),
+            DenialReason::InvalidQuantity,
+        ),
+        (
+            request("tpu", 1, Priority::High, "x"),
+            DenialReason::UnknownResource,
+        ),
+        (
+            request("", 1, Priority::High, "x"),
+            DenialReason::UnknownResource,
+        ),
+        (
+            Acquire {
+                lease_duration: Duration::ZERO,
+                ..request("cpu", 1, Priority::High, "x")
+            },
             DenialReason::InvalidDuration,
         ),
         (
@@ -335,14 +388,20 @@ fn hostile_requests_are_refused_and_change_nothing() {
         let denied = denials(&s.take_effects());
         assert_eq!(denied.len(), 1, "{r:?}");
         assert_eq!(denied[0].1.reason, reason, "{r:?}: {}", denied[0].1.message);
-        assert_eq!(denied[0].1.retry_after, None, "{r:?}: retrying will not help");
+        assert_eq!(
+            denied[0].1.retry_after, None,
+            "{r:?}: retrying will not help"
+        );
     }
     s.release(50, lease.id, &ident("intruder"), at(1));
     assert_eq!(failure(&s.take_effects()), LeaseFailureReason::NotHolder);
     s.renew(51, lease.id, &ident("intruder"), None, at(1));
     assert_eq!(failure(&s.take_effects()), LeaseFailureReason::NotHolder);
     s.renew(52, lease.id, &lease.holder, Some(Duration::ZERO), at(1));
-    assert_eq!(failure(&s.take_effects()), LeaseFailureReason::InvalidDuration);
+    assert_eq!(
+        failure(&s.take_effects()),
+        LeaseFailureReason::InvalidDuration
+    );
     s.release(53, LeaseId::new(FencingToken(999)), &lease.holder, at(1));
     assert_eq!(failure(&s.take_effects()), LeaseFailureReason::NotFound);
     assert_eq!(s.status(&[], at(0)), before);
@@ -375,7 +434,9 @@ fn gpu_time_slices_rotate_among_waiting_holders() {
     assert_eq!(lease.expires_at, at(100), "one 100 ms slice at most");
     // Alone: renewals extend by one slice.
     s.renew(1, lease.id, &lease.holder, None, at(90));
-    assert!(matches!(&s.take_effects()[..], [Effect::Renewed { lease, .. }] if lease.expires_at == at(190)));
+    assert!(
+        matches!(&s.take_effects()[..], [Effect::Renewed { lease, .. }] if lease.expires_at == at(190))
+    );
     s.acquire(2, request("gpu", 1, Priority::Low, "explorer"), at(100));
     s.renew(3, lease.id, &lease.holder, None, at(180));
     assert_eq!(failure(&s.take_effects()), LeaseFailureReason::Preempted);
@@ -426,5 +487,8 @@ fn shutting_down_answers_every_waiter() {
     s.take_effects();
     s.shut_down();
     let denied = denials(&s.take_effects());
-    assert_eq!((denied[0].0, denied[0].1.reason), (1, DenialReason::ShuttingDown));
+    assert_eq!(
+        (denied[0].0, denied[0].1.reason),
+        (1, DenialReason::ShuttingDown)
+    );
 }

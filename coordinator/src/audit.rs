@@ -1,0 +1,99 @@
+//! The audit trail: every grant, renewal, release, expiry and denial as a
+//! `jimbot.v1.CoordinatorEvent` on `jimbot.coordinator.events.<kind>`
+//! (stream `COORDINATOR`).
+
+use async_nats::{Client, HeaderMap};
+use jimbot_nats::{Token, subject};
+use jimbot_schemas::v1;
+use prost::Message;
+
+use crate::{
+    convert,
+    domain::At,
+    scheduler::{Denial, Lease},
+};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A lease was granted.
+    Granted,
+    /// A lease was renewed.
+    Renewed,
+    /// A lease was released.
+    Released,
+    /// A lease expired.
+    Expired,
+    /// An acquire was denied.
+    Denied,
+}
+
+impl Kind {
+    /// The subject token and `kind` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Granted => "granted",
+            Kind::Renewed => "renewed",
+            Kind::Released => "released",
+            Kind::Expired => "expired",
+            Kind::Denied => "denied",
+        }
+    }
+}
+
+/// Publishes audit events.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    client: Client,
+}
+
+impl Audit {
+    /// Publishes on `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Records something that happened to `lease`.
+    pub fn lease(&self, kind: Kind, lease: &Lease, at: At) {
+        self.publish(
+            kind,
+            v1::CoordinatorEvent {
+                kind: kind.as_str().to_owned(),
+                at: Some(convert::timestamp(at)),
+                lease: Some(convert::lease(lease)),
+                ..Default::default()
+            },
+        );
+    }
+
+    /// Records a denial.
+    pub fn denied(&self, resource: &str, holder: Option<&str>, denial: &Denial, at: At) {
+        self.publish(
+            Kind::Denied,
+            v1::CoordinatorEvent {
+                kind: Kind::Denied.as_str().to_owned(),
+                at: Some(convert::timestamp(at)),
+                resource: resource.to_owned(),
+                holder: holder.unwrap_or_default().to_owned(),
+                denial: Some(convert::denial(denial)),
+                ..Default::default()
+            },
+        );
+    }
+
+    fn publish(&self, kind: Kind, event: v1::CoordinatorEvent) {
+        let subject = subject::coordinator_event(&Token::new(kind.as_str()));
+        let mut headers = HeaderMap::new();
+        headers.insert("Content-Type", "application/protobuf");
+        headers.insert("Jimbot-Message-Type", "jimbot.v1.CoordinatorEvent");
+        let client = self.client.clone();
+        let payload = event.encode_to_vec().into();
+        // Fire and forget: the audit must never hold up a decision; the
+        // leases themselves are what is stored with acknowledgement.
+        tokio::spawn(async move {
+            if let Err(e) = client.publish_with_headers(subject, headers, payload).await {
+                tracing::warn!(error = %e, "audit event not published");
+            }
+        });
+    }
+}

@@ -1,0 +1,341 @@
+//! Leases, the fencing high-water mark and quota states in the JetStream KV
+//! bucket `coordinator-leases`, one key each:
+//!
+//! - `lease.l-<token>`: a live lease (JSON), deleted when released or expired;
+//! - `meta.fencing`: fencing tokens up to this may have been handed out;
+//! - `quota.<resource>`: a quota's GCRA state.
+//!
+//! Every write names the revision it replaces (`Nats-Expected-Last-Subject-
+//! Sequence`; 0 for a new key), so a second coordinator writing the same
+//! bucket is detected instead of silently overwritten. Writes are pipelined:
+//! many keys are in flight at once, one write per key at a time, and each
+//! write's completion runs its callback once JetStream has acknowledged it.
+
+use std::collections::{HashMap, VecDeque};
+
+use async_nats::{
+    HeaderMap, HeaderValue,
+    jetstream::{self, context::PublishAckFuture, kv},
+};
+use bytes::Bytes;
+use futures::{StreamExt, stream::FuturesUnordered};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::{domain::At, scheduler::Lease};
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("lease store: {message}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    message: String,
+}
+
+/// What kind of failure a [`StoreError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreErrorKind {
+    /// The bucket could not be opened or read.
+    Unavailable,
+    /// A write was not acknowledged.
+    Write,
+    /// A key was changed by someone else (another coordinator?).
+    Conflict,
+    /// A stored value could not be read.
+    Corrupt,
+}
+
+impl StoreError {
+    fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+}
+
+/// The key of a lease.
+pub fn lease_key(lease: &Lease) -> String {
+    format!("lease.{}", lease.id)
+}
+
+const FENCING_KEY: &str = "meta.fencing";
+
+fn quota_key(resource: &str) -> String {
+    format!("quota.{resource}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Fencing {
+    up_to: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Quota {
+    tat: At,
+}
+
+/// What a starting coordinator finds in the bucket.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Live leases.
+    pub leases: Vec<Lease>,
+    /// The fencing high-water mark.
+    pub fencing: u64,
+    /// Quota states by resource.
+    pub quotas: Vec<(String, At)>,
+    revisions: HashMap<String, u64>,
+}
+
+/// Reads everything in the bucket.
+pub async fn load(js: &jetstream::Context) -> Result<(kv::Store, Loaded), StoreError> {
+    let bucket = jimbot_nats::topology::buckets::COORDINATOR_LEASES;
+    let kv = js
+        .get_key_value(bucket)
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("open {bucket}: {e}")))?;
+    let mut keys = kv
+        .keys()
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("list keys: {e}")))?;
+    let mut loaded = Loaded::default();
+    while let Some(key) = keys.next().await {
+        let key = key
+            .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("list keys: {e}")))?;
+        let Some(entry) = kv.entry(key.clone()).await.map_err(|e| {
+            StoreError::new(StoreErrorKind::Unavailable, format!("read {key}: {e}"))
+        })?
+        else {
+            continue;
+        };
+        if entry.operation != kv::Operation::Put {
+            continue;
+        }
+        let corrupt =
+            |e: serde_json::Error| StoreError::new(StoreErrorKind::Corrupt, format!("{key}: {e}"));
+        if key == FENCING_KEY {
+            let fencing: Fencing = serde_json::from_slice(&entry.value).map_err(corrupt)?;
+            loaded.fencing = fencing.up_to;
+        } else if let Some(resource) = key.strip_prefix("quota.") {
+            let quota: Quota = serde_json::from_slice(&entry.value).map_err(corrupt)?;
+            loaded.quotas.push((resource.to_owned(), quota.tat));
+        } else if key.starts_with("lease.") {
+            loaded
+                .leases
+                .push(serde_json::from_slice(&entry.value).map_err(corrupt)?);
+        } else {
+            tracing::warn!(key, "unknown key in the lease bucket; ignored");
+        }
+        loaded.revisions.insert(key, entry.revision);
+    }
+    loaded.leases.sort_by_key(|l| l.id);
+    Ok((kv, loaded))
+}
+
+/// What to do with a key.
+#[derive(Debug)]
+pub enum Write {
+    /// Store a lease.
+    Lease(Lease),
+    /// Delete a lease.
+    Forget(Lease),
+    /// Store the fencing high-water mark.
+    Fencing(u64),
+    /// Store a quota's state.
+    Quota(String, At),
+}
+
+/// Runs once the write is acknowledged (or failed).
+pub type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+struct Job {
+    key: String,
+    payload: Option<Bytes>,
+    done: Option<Done>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Queues writes for the [`Writer`] task.
+#[derive(Debug, Clone)]
+pub struct Writes(mpsc::UnboundedSender<Job>);
+
+impl Writes {
+    /// Queues `write`; `done` runs once it is acknowledged or failed.
+    pub fn send(&self, write: Write, done: Option<Done>) {
+        let (key, payload) = match &write {
+            Write::Lease(lease) => (lease_key(lease), Some(json(lease))),
+            Write::Forget(lease) => (lease_key(lease), None),
+            Write::Fencing(up_to) => (
+                FENCING_KEY.to_owned(),
+                Some(json(&Fencing { up_to: *up_to })),
+            ),
+            Write::Quota(resource, tat) => (quota_key(resource), Some(json(&Quota { tat: *tat }))),
+        };
+        if let Err(mpsc::error::SendError(job)) = self.0.send(Job { key, payload, done })
+            && let Some(done) = job.done
+        {
+            done(Err(StoreError::new(
+                StoreErrorKind::Write,
+                "the writer has stopped",
+            )));
+        }
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("plain data serialises"))
+}
+
+/// The task that performs the writes; finishes once every [`Writes`] handle
+/// is dropped and every queued write is done.
+#[derive(Debug)]
+pub struct Writer {
+    js: jetstream::Context,
+    kv: kv::Store,
+    revisions: HashMap<String, Option<u64>>,
+    jobs: mpsc::UnboundedReceiver<Job>,
+    /// Writes waiting for an earlier write of the same key.
+    queued: HashMap<String, VecDeque<Job>>,
+}
+
+/// A writer over the loaded bucket, and the handle to send it writes.
+pub fn writer(js: jetstream::Context, kv: kv::Store, loaded: &Loaded) -> (Writer, Writes) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let revisions = loaded
+        .revisions
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(*v)))
+        .collect();
+    (
+        Writer {
+            js,
+            kv,
+            revisions,
+            jobs: rx,
+            queued: HashMap::new(),
+        },
+        Writes(tx),
+    )
+}
+
+type InFlight = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = (String, Option<Done>, bool, Result<u64, StoreError>)>
+            + Send,
+    >,
+>;
+
+impl Writer {
+    /// Performs writes until every handle is dropped and all are done.
+    pub async fn run(mut self) {
+        let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
+        let mut open = true;
+        loop {
+            tokio::select! {
+                job = self.jobs.recv(), if open => match job {
+                    Some(job) => {
+                        if let Some(queue) = self.queued.get_mut(&job.key) {
+                            queue.push_back(job);
+                        } else {
+                            self.queued.insert(job.key.clone(), VecDeque::new());
+                            let started = self.start(job).await;
+                            in_flight.push(started);
+                        }
+                    }
+                    None => open = false,
+                },
+                Some((key, done, delete, result)) = in_flight.next() => {
+                    match &result {
+                        Ok(revision) if delete => { self.revisions.remove(&key); let _ = revision; }
+                        Ok(revision) => { self.revisions.insert(key.clone(), Some(*revision)); }
+                        // Unknown now: read it again before the next write.
+                        Err(_) => { self.revisions.insert(key.clone(), None); }
+                    }
+                    if let Some(done) = done {
+                        done(result.map(|_| ()));
+                    } else if let Err(e) = result {
+                        tracing::error!(key, error = %e, "lease store write failed");
+                    }
+                    match self.queued.get_mut(&key).and_then(VecDeque::pop_front) {
+                        Some(next) => {
+                            let started = self.start(next).await;
+                            in_flight.push(started);
+                        }
+                        None => { self.queued.remove(&key); }
+                    }
+                }
+                else => break,
+            }
+        }
+    }
+
+    async fn start(&mut self, job: Job) -> InFlight {
+        let revision = match self.revisions.get(&job.key) {
+            Some(Some(revision)) => *revision,
+            Some(None) => match self.kv.entry(job.key.clone()).await {
+                Ok(Some(entry)) => entry.revision,
+                Ok(None) => 0,
+                Err(e) => {
+                    let error =
+                        StoreError::new(StoreErrorKind::Write, format!("read {}: {e}", job.key));
+                    return Box::pin(async move { (job.key, job.done, false, Err(error)) });
+                }
+            },
+            None => 0,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "Nats-Expected-Last-Subject-Sequence",
+            HeaderValue::from(revision),
+        );
+        let delete = job.payload.is_none();
+        if delete {
+            headers.insert("KV-Operation", "DEL");
+        }
+        let subject = format!(
+            "{}{}",
+            self.kv.put_prefix.as_ref().unwrap_or(&self.kv.prefix),
+            job.key
+        );
+        let sent = self
+            .js
+            .publish_with_headers(subject, headers, job.payload.unwrap_or_default())
+            .await;
+        let Job { key, done, .. } = job;
+        Box::pin(async move {
+            let result = match sent {
+                Ok(ack) => acked(ack).await,
+                Err(e) => Err(StoreError::new(StoreErrorKind::Write, e.to_string())),
+            };
+            (key, done, delete, result)
+        })
+    }
+}
+
+async fn acked(ack: PublishAckFuture) -> Result<u64, StoreError> {
+    match ack.await {
+        Ok(ack) => Ok(ack.sequence),
+        Err(e) => {
+            let text = e.to_string();
+            // JetStream error 10071: wrong last sequence for the subject.
+            let kind = if text.contains("wrong last sequence") || text.contains("10071") {
+                StoreErrorKind::Conflict
+            } else {
+                StoreErrorKind::Write
+            };
+            Err(StoreError::new(kind, text))
+        }
+    }
+}
