@@ -17,15 +17,25 @@ up:
 down:
     scripts/down.sh
 
-# Run every test (starts real nats-servers; installs the pinned one if missing).
+# The Prometheus scrape test, then every cargo test (real nats-servers; installs the pinned one if missing).
 test: install-tools
+    deploy/tests/prometheus-scrape.sh
     scripts/test.sh
 
-# Check formatting, lints and the protobuf schemas.
+# Run `just up`'s services under the real Prometheus and check every target and key series.
+test-scrape: install-tools
+    deploy/tests/prometheus-scrape.sh
+
+# Check formatting, lints, the protobuf schemas and the deploy files.
 lint: install-tools
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --all-features -- -D warnings
     scripts/proto-check.sh
+    scripts/lint-deploy.sh
+
+# Check the deploy files only: hadolint, actionlint, promtool, docker-compose config, nats-server -t.
+lint-deploy: install-tools
+    scripts/lint-deploy.sh
 
 # Format the code.
 fmt:
