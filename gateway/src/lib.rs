@@ -9,7 +9,7 @@
 //! - [`ingest`]: the event routes (build, publish, report);
 //! - [`commands`]: the command queue and the mod's poll;
 //! - [`replay`]: stored events read back (HTTP, gRPC and the CLI);
-//! - [`grpc`]: `jimbot.v1.EventBus`;
+//! - [`grpc`]: the gRPC `jimbot.v1.EventBus`;
 //! - [`error`]: failures and their HTTP answers;
 //! - [`app`]: the router and shared state.
 

@@ -26,18 +26,9 @@ const EVENT_BASE64_KEY: &[u8] = b",\"event_base64\":";
 /// One line: `message` with its decoded `event`, newline included.
 pub fn line(message: &StoredMessage, event: &v1::Event) -> Bytes {
     let (session, event_type) = session_and_type(&message.subject);
-    let received_at = event
-        .received_at
-        .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(timestamp_nanos(&t)).ok())
-        .unwrap_or(message.stored_at);
-    let rendered;
-    let raw: &[u8] = if event.original_json.is_empty() {
-        // Published typed (gRPC), not as the mod's JSON: render its shape.
-        rendered = to_mod_json(event).to_string();
-        rendered.as_bytes()
-    } else {
-        &event.original_json
-    };
+    let received_at = received_at(message, event);
+    let raw = original(event);
+    let raw = &raw[..];
     let mut out = BytesMut::with_capacity(raw.len() + 128);
     out.put_slice(b"{\"seq\":");
     out.put_slice(message.sequence.to_string().as_bytes());
@@ -63,6 +54,24 @@ pub fn line(message: &StoredMessage, event: &v1::Event) -> Bytes {
     }
     out.put_slice(b"}\n");
     out.freeze()
+}
+
+/// The event as its client sent it: the mod's bytes, or for an event
+/// published typed (gRPC), its rendering in the mod's shape.
+pub fn original(event: &v1::Event) -> Bytes {
+    if event.original_json.is_empty() {
+        Bytes::from(to_mod_json(event).to_string())
+    } else {
+        event.original_json.clone()
+    }
+}
+
+/// When the gateway received the event (its storage time if unrecorded).
+pub fn received_at(message: &StoredMessage, event: &v1::Event) -> OffsetDateTime {
+    event
+        .received_at
+        .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(timestamp_nanos(&t)).ok())
+        .unwrap_or(message.stored_at)
 }
 
 /// A line read back.
