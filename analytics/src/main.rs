@@ -1,13 +1,15 @@
-//! `jimbot-analytics`: JimBot analytics: turns game events into runs, statistics and metrics.
-//!
-//! This binary connects to NATS (waiting for it), provisions the JetStream
-//! topology and serves health and metrics; its own API follows.
+//! `jimbot-analytics`: turns game events into runs, statistics and metrics.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::Router;
 use clap::Parser;
-use jimbot_service::{CommonArgs, Listen, run::not_found, telemetry::Telemetry};
+use jimbot_analytics::{
+    api::{self, ApiState},
+    config::AnalyticsArgs,
+    consumer::{self, Processor, Progress},
+    store,
+};
+use jimbot_service::{App, CommonArgs, Listen, run::not_found, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-analytics";
 
@@ -15,14 +17,8 @@ const SERVICE: &str = "jimbot-analytics";
 #[derive(Debug, Parser)]
 #[command(name = SERVICE, version, about)]
 struct Config {
-    /// HTTP listen addresses, comma-separated (query API, health and metrics).
-    #[arg(
-        long,
-        env = "ANALYTICS_HTTP_ADDR",
-        default_value = "127.0.0.1:8081",
-        value_delimiter = ','
-    )]
-    http_addr: Vec<SocketAddr>,
+    #[command(flatten)]
+    analytics: AnalyticsArgs,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -32,11 +28,30 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
+    // The database first: a path that cannot work fails fast, before NATS.
+    let db = config.analytics.db.clone();
+    let (writer, reader) = tokio::task::spawn_blocking(move || store::open(&db)).await??;
+    let processor = tokio::task::spawn_blocking(move || Processor::load(writer)).await??;
+    tracing::info!(db = %config.analytics.db.display(), last_applied_seq = processor.last_seq().0, "database open");
+    let progress = Arc::new(Progress::default());
+    let settings = config.analytics.consumer();
     jimbot_service::run(
         SERVICE,
-        Listen::http(&config.http_addr),
+        Listen::http(&config.analytics.http_addr),
         &config.common,
-        |_started| async { Router::new().fallback(not_found) },
+        |started| async move {
+            let router = api::router(ApiState::new(reader, progress.clone())).fallback(not_found);
+            App::new(router).with_task(
+                "consumer",
+                consumer::consume(
+                    started.nats,
+                    started.shutdown,
+                    processor,
+                    settings,
+                    progress,
+                ),
+            )
+        },
     )
     .await?;
     Ok(())

@@ -1,0 +1,490 @@
+//! The durable pull consumer `analytics` on `GAME_EVENTS`: fetch a batch,
+//! decode it, dead-letter what cannot be used, apply the rest and commit it
+//! with its last sequence in one transaction, then acknowledge.
+//!
+//! Exactly-once effect: a message at or below the committed sequence is
+//! acknowledged without being applied again. Batches are fetched one at a
+//! time and a failed batch is handed back (`Nak`) in order, so JetStream
+//! redelivers it before anything newer and no message is ever skipped.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use async_nats::{
+    Client, HeaderMap,
+    header::NATS_MESSAGE_ID,
+    jetstream::{self, AckKind, consumer::PullConsumer, message::Acker},
+};
+use futures::{StreamExt as _, future::join_all};
+use jimbot_nats::{
+    Token, subject,
+    topology::{consumers, streams},
+};
+use jimbot_service::Shutdown;
+use tracing::Instrument as _;
+
+use crate::{
+    decode::{Decoded, Delivery, Poison, decode},
+    domain::StreamSeq,
+    metrics,
+    runs::Tracker,
+    store::{BatchWrite, DeadLetterRow, StoreError, Writer},
+    trace,
+};
+
+/// Headers of a message dead-lettered by analytics (besides the gateway's
+/// `Jimbot-Reason` and `Jimbot-Detail`).
+pub mod dead_letter_headers {
+    /// Why.
+    pub const REASON: &str = "Jimbot-Reason";
+    /// The decoder's message.
+    pub const DETAIL: &str = "Jimbot-Detail";
+    /// The message's subject in `GAME_EVENTS`.
+    pub const SUBJECT: &str = "Jimbot-Subject";
+    /// The message's sequence in `GAME_EVENTS`.
+    pub const SEQUENCE: &str = "Jimbot-Stream-Sequence";
+}
+
+/// How the consumer fetches.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsumerSettings {
+    /// Most messages per batch (and per transaction).
+    pub batch_size: usize,
+    /// Longest wait for a batch to fill before taking what came.
+    pub batch_wait: Duration,
+}
+
+/// Where the consumer is, for the summary endpoint.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pending: AtomicU64,
+    lag_ms: AtomicU64,
+    last_seq: AtomicU64,
+}
+
+impl Progress {
+    /// Messages not yet delivered to the consumer, as of the last batch.
+    pub fn pending(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Age of the last applied message when it was applied.
+    pub fn lag(&self) -> Duration {
+        Duration::from_millis(self.lag_ms.load(Ordering::Relaxed))
+    }
+
+    /// The last applied sequence.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, pending: u64, lag: Duration, last_seq: StreamSeq) {
+        self.pending.store(pending, Ordering::Relaxed);
+        self.lag_ms.store(
+            u64::try_from(lag.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.last_seq.store(last_seq.0, Ordering::Relaxed);
+        metrics::gauges(pending, lag, last_seq.0);
+    }
+}
+
+/// Why a batch could not be finished (it is handed back and retried).
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    /// The consumer could not be reached or fetched from.
+    #[error("fetching from the analytics consumer failed: {0}")]
+    Fetch(String),
+    /// A dead letter could not be stored.
+    #[error("dead-lettering failed: {0}")]
+    DeadLetter(String),
+    /// The database refused the batch.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The applied state: the database writer and what it holds.
+#[derive(Debug)]
+pub struct Processor {
+    writer: Writer,
+    tracker: Tracker,
+    last_seq: StreamSeq,
+}
+
+impl Processor {
+    /// Loads the stored state (blocking).
+    pub fn load(writer: Writer) -> Result<Self, StoreError> {
+        let stored = writer.load()?;
+        let processor = Self {
+            tracker: Tracker::new(stored.sessions, stored.next_run),
+            last_seq: stored.last_seq,
+            writer,
+        };
+        metrics::finished(
+            processor.writer.finished_stats()?,
+            processor.tracker.open_runs(),
+        );
+        Ok(processor)
+    }
+
+    /// The last applied sequence.
+    pub fn last_seq(&self) -> StreamSeq {
+        self.last_seq
+    }
+
+    /// Applies decoded messages (in sequence order, all above `last_seq`)
+    /// and commits them in one transaction (blocking).
+    pub fn apply(
+        &mut self,
+        decoded: &[Decoded],
+        stored_at_ms: &[i64],
+    ) -> Result<Applied, StoreError> {
+        let mut ledger = self.tracker.begin();
+        let mut counts = BTreeMap::new();
+        let mut dead = Vec::new();
+        let mut last_seq = self.last_seq;
+        for (item, at_ms) in decoded.iter().zip(stored_at_ms) {
+            match item {
+                Decoded::Event(o) => {
+                    self.tracker.apply(&mut ledger, o);
+                    *counts.entry(o.event_type).or_insert(0u64) += 1;
+                    last_seq = last_seq.max(o.seq);
+                }
+                Decoded::Poison(p) => {
+                    dead.push(DeadLetterRow {
+                        seq: p.seq,
+                        subject: p.subject.clone(),
+                        reason: p.reason.as_str(),
+                        detail: p.detail.clone(),
+                        at_ms: *at_ms,
+                    });
+                    last_seq = last_seq.max(p.seq);
+                }
+            }
+        }
+        let batch = BatchWrite {
+            ledger,
+            counts,
+            dead,
+            last_seq,
+        };
+        self.writer.commit(&batch)?;
+        let finished: Vec<_> = batch.ledger.closed.iter().map(|r| r.outcome).collect();
+        let applied = Applied {
+            started: batch.ledger.started,
+            stale: batch.ledger.stale,
+            finished,
+            counts: batch.counts,
+        };
+        self.tracker.commit(batch.ledger);
+        self.last_seq = last_seq;
+        if !applied.finished.is_empty() || applied.started > 0 {
+            metrics::finished(self.writer.finished_stats()?, self.tracker.open_runs());
+        }
+        Ok(applied)
+    }
+}
+
+/// What a committed batch did, for the metrics.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Runs started.
+    pub started: u64,
+    /// Stale states ignored.
+    pub stale: u64,
+    /// Outcomes of the runs that ended.
+    pub finished: Vec<crate::domain::Outcome>,
+    /// Events by type.
+    pub counts: BTreeMap<&'static str, u64>,
+}
+
+/// Runs the consumer until `shutdown` fires, retrying (with backoff) after
+/// any failure; the failed batch is redelivered.
+pub async fn consume(
+    client: Client,
+    shutdown: Shutdown,
+    processor: Processor,
+    settings: ConsumerSettings,
+    progress: Arc<Progress>,
+) {
+    let processor = Arc::new(Mutex::new(processor));
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match pump(&client, &shutdown, &processor, settings, &progress).await {
+            Ok(()) => return,
+            Err(e) => {
+                ::metrics::counter!(metrics::BATCH_FAILURES).increment(1);
+                tracing::warn!(error = %e, retry_in = ?delay, "analytics batch failed; it will be redelivered");
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = shutdown.requested() => return,
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// One fetched message, split into what is decoded and what acknowledges it.
+struct Fetched {
+    delivery: Delivery,
+    acker: Acker,
+    pending: u64,
+}
+
+async fn pump(
+    client: &Client,
+    shutdown: &Shutdown,
+    processor: &Arc<Mutex<Processor>>,
+    settings: ConsumerSettings,
+    progress: &Progress,
+) -> Result<(), ConsumeError> {
+    let js = jetstream::new(client.clone());
+    let consumer: PullConsumer = js
+        .get_consumer_from_stream(consumers::ANALYTICS, streams::GAME_EVENTS)
+        .await
+        .map_err(|e| ConsumeError::Fetch(e.to_string()))?;
+    while !shutdown.is_requested() {
+        let (fetched, fetch_error) = fetch(&consumer, shutdown, settings).await;
+        if fetched.is_empty() {
+            if let Some(e) = fetch_error {
+                return Err(e);
+            }
+            let last = processor
+                .lock()
+                .map(|p| p.last_seq())
+                .unwrap_or(StreamSeq(0));
+            progress.set(0, Duration::ZERO, last);
+            continue;
+        }
+        let span = tracing::info_span!("analytics.batch", messages = fetched.len());
+        trace::link_messages(
+            &span,
+            fetched.iter().filter_map(|f| f.delivery.headers.as_ref()),
+        );
+        handle(&js, processor, fetched, progress)
+            .instrument(span)
+            .await?;
+        if let Some(e) = fetch_error {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Fetches one batch; on shutdown, returns what has come so far.
+async fn fetch(
+    consumer: &PullConsumer,
+    shutdown: &Shutdown,
+    settings: ConsumerSettings,
+) -> (Vec<Fetched>, Option<ConsumeError>) {
+    let mut fetched = Vec::with_capacity(settings.batch_size);
+    let mut batch = match consumer
+        .batch()
+        .max_messages(settings.batch_size)
+        .expires(settings.batch_wait)
+        .messages()
+        .await
+    {
+        Ok(batch) => batch,
+        Err(e) => return (fetched, Some(ConsumeError::Fetch(e.to_string()))),
+    };
+    loop {
+        let next = tokio::select! {
+            next = batch.next() => next,
+            () = shutdown.requested() => return (fetched, None),
+        };
+        match next {
+            Some(Ok(message)) => {
+                let Ok(info) = message.info() else {
+                    // Not a JetStream delivery: nothing to acknowledge.
+                    continue;
+                };
+                let (seq, pending) = (StreamSeq(info.stream_sequence), info.pending);
+                let stored_at_ms =
+                    i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+                let (message, acker) = message.split();
+                fetched.push(Fetched {
+                    delivery: Delivery {
+                        seq,
+                        subject: message.subject.to_string(),
+                        headers: message.headers,
+                        payload: message.payload,
+                        stored_at_ms,
+                    },
+                    acker,
+                    pending,
+                });
+            }
+            Some(Err(e)) => return (fetched, Some(ConsumeError::Fetch(e.to_string()))),
+            None => return (fetched, None),
+        }
+    }
+}
+
+async fn handle(
+    js: &jetstream::Context,
+    processor: &Arc<Mutex<Processor>>,
+    mut fetched: Vec<Fetched>,
+    progress: &Progress,
+) -> Result<(), ConsumeError> {
+    let started = Instant::now();
+    let last_applied = processor
+        .lock()
+        .map(|p| p.last_seq())
+        .unwrap_or(StreamSeq(0));
+    fetched.sort_by_key(|f| f.delivery.seq);
+    let (done, fresh): (Vec<_>, Vec<_>) = fetched
+        .into_iter()
+        .partition(|f| f.delivery.seq <= last_applied);
+    if !done.is_empty() {
+        ::metrics::counter!(metrics::REDELIVERED).increment(done.len() as u64);
+        acknowledge(done.iter().map(|f| (&f.acker, AckKind::Ack))).await;
+    }
+    let mut fresh: Vec<Fetched> = fresh;
+    fresh.dedup_by_key(|f| f.delivery.seq);
+    let Some(last) = fresh.last() else {
+        return Ok(());
+    };
+    let (last_seq, pending) = (last.delivery.seq, last.pending);
+    let last_stored_ms = last.delivery.stored_at_ms;
+
+    let deliveries: Vec<Delivery> = fresh.iter().map(|f| f.delivery.clone()).collect();
+    let stored_at: Vec<i64> = deliveries.iter().map(|d| d.stored_at_ms).collect();
+    let decoded =
+        tokio::task::spawn_blocking(move || deliveries.into_iter().map(decode).collect::<Vec<_>>())
+            .await
+            .map_err(|e| ConsumeError::Fetch(format!("decoding panicked: {e}")));
+    let outcome = async {
+        let decoded = decoded?;
+        dead_letter(js, &decoded).await?;
+        let applied = {
+            let processor = processor.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut processor = processor.lock().map_err(|_| {
+                    crate::store::StoreError::new(
+                        crate::store::StoreErrorKind::Query,
+                        "a previous batch panicked while applying",
+                    )
+                })?;
+                let applied = processor.apply(&decoded, &stored_at)?;
+                Ok::<_, StoreError>((applied, decoded))
+            })
+            .await
+            .map_err(|e| ConsumeError::Fetch(format!("applying panicked: {e}")))??
+        };
+        Ok::<_, ConsumeError>(applied)
+    }
+    .await;
+    let (applied, decoded) = match outcome {
+        Ok(applied) => applied,
+        Err(e) => {
+            // In order, so JetStream redelivers them before anything newer.
+            acknowledge(fresh.iter().map(|f| (&f.acker, AckKind::Nak(None)))).await;
+            return Err(e);
+        }
+    };
+    acknowledge(fresh.iter().zip(&decoded).map(|(f, d)| {
+        let kind = match d {
+            Decoded::Event(_) => AckKind::Ack,
+            Decoded::Poison(_) => AckKind::Term,
+        };
+        (&f.acker, kind)
+    }))
+    .await;
+
+    for (event_type, n) in &applied.counts {
+        ::metrics::counter!(metrics::EVENTS, "type" => *event_type).increment(*n);
+    }
+    ::metrics::counter!(metrics::RUNS_STARTED).increment(applied.started);
+    ::metrics::counter!(metrics::STALE_STATES).increment(applied.stale);
+    for outcome in &applied.finished {
+        ::metrics::counter!(metrics::RUNS_FINISHED, "outcome" => outcome.as_str()).increment(1);
+    }
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis(),
+    )
+    .unwrap_or(i64::MAX);
+    let lag = Duration::from_millis(u64::try_from(now_ms - last_stored_ms).unwrap_or(0));
+    progress.set(pending, lag, last_seq);
+    metrics::batch_committed(fresh.len(), started.elapsed(), pending, lag, last_seq.0);
+    Ok(())
+}
+
+/// Stores every poison message of a batch in `DEAD_LETTER`, keyed by its
+/// sequence, so a batch retried after a crash stores each one once.
+async fn dead_letter(js: &jetstream::Context, decoded: &[Decoded]) -> Result<(), ConsumeError> {
+    let mut acks = Vec::new();
+    for item in decoded {
+        let Decoded::Poison(poison) = item else {
+            continue;
+        };
+        ::metrics::counter!(metrics::DEAD_LETTERS, "reason" => poison.reason.as_str()).increment(1);
+        tracing::warn!(seq = poison.seq.0, subject = %poison.subject, reason = poison.reason.as_str(),
+            detail = %poison.detail, "terminating a message that cannot be used");
+        let (subject, headers) = dead_letter_message(poison);
+        let ack = js
+            .publish_with_headers(subject, headers, poison.payload.clone())
+            .await
+            .map_err(|e| ConsumeError::DeadLetter(e.to_string()))?;
+        acks.push(ack);
+    }
+    for ack in acks {
+        ack.await
+            .map_err(|e| ConsumeError::DeadLetter(e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn dead_letter_message(poison: &Poison) -> (String, HeaderMap) {
+    use dead_letter_headers as h;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        NATS_MESSAGE_ID,
+        format!("analytics:{}", poison.seq.0).as_str(),
+    );
+    headers.insert(h::REASON, poison.reason.as_str());
+    headers.insert(h::DETAIL, header_safe(&poison.detail).as_str());
+    headers.insert(h::SUBJECT, header_safe(&poison.subject).as_str());
+    headers.insert(h::SEQUENCE, poison.seq.0.to_string().as_str());
+    (
+        subject::dead_letter(&Token::new(poison.reason.as_str())),
+        headers,
+    )
+}
+
+/// Header values must be short printable ASCII (no CR/LF to split them).
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .take(1024)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// Sends acknowledgements together; one that is lost only means a
+/// redelivery, which the committed sequence makes harmless.
+async fn acknowledge<'a>(acks: impl Iterator<Item = (&'a Acker, AckKind)>) {
+    let results = join_all(acks.map(|(acker, kind)| acker.ack_with(kind))).await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        tracing::warn!(
+            failed,
+            "acknowledgements not sent; those messages will be redelivered"
+        );
+    }
+}
