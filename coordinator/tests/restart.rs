@@ -1,0 +1,181 @@
+//! A coordinator killed with leases and queued requests outstanding: the
+//! next one has the same leases, fencing moves on upward, and the queued
+//! requests are answered.
+
+mod common;
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use common::*;
+use futures::StreamExt;
+use jimbot_nats::testing::NatsServer;
+use jimbot_schemas::v1::{self, Priority};
+use prost::Message as _;
+
+async fn queue(js: &async_nats::jetstream::Context, reply_to: &str, request: v1::AcquireRequest) {
+    let mut headers = HeaderMap::new();
+    headers.insert("Jimbot-Reply-To", reply_to);
+    js.publish_with_headers(
+        "jimbot.coordinator.queue.acquire",
+        headers,
+        request.encode_to_vec().into(),
+    )
+    .await
+    .expect("publish")
+    .await
+    .expect("stored in the queue");
+}
+
+#[tokio::test]
+async fn a_restarted_coordinator_keeps_leases_and_fencing_and_answers_queued_requests() {
+    let server = NatsServer::start().await.expect("nats");
+    let nats = server.connect().await;
+    let js = async_nats::jetstream::new(nats.clone());
+    let mut replies = nats.subscribe("test.replies.>").await.unwrap();
+    nats.flush().await.unwrap();
+    let config = "[cpu]\ncores = 2\n";
+
+    let mut first = start(&server, config).await;
+    let mut held = Vec::new();
+    for holder in ["trainer", "strategist"] {
+        let mut request = acquire("cpu", 1, Priority::High, holder);
+        request.lease_duration = secs(600);
+        held.push(granted(
+            &first.grpc.acquire(request).await.unwrap().into_inner(),
+        ));
+    }
+    let before = resource(&mut first.grpc, "cpu").await;
+    let counter_before = state(&mut first.grpc).await.1;
+    // Queued while the CPU is taken: it waits inside the coordinator.
+    let mut waiting = acquire("cpu", 1, Priority::Low, "queued-1");
+    waiting.wait_timeout = secs(120);
+    waiting.request_id = "queued-1".to_owned();
+    queue(&js, "test.replies.one", waiting).await;
+    wait_for_waiting(&mut first.grpc, "cpu", 1).await;
+
+    drop(first); // SIGKILL
+    // Queued while no coordinator runs.
+    let mut later = acquire("cpu", 1, Priority::Low, "queued-2");
+    later.wait_timeout = secs(120);
+    queue(&js, "test.replies.two", later).await;
+
+    let mut second = start(&server, config).await;
+    let after = resource(&mut second.grpc, "cpu").await;
+    assert_eq!(
+        after.leases, before.leases,
+        "same leases, expiries and tokens"
+    );
+    assert_eq!(after.allocated, 2);
+    assert!(state(&mut second.grpc).await.1 >= counter_before);
+    // The one it was waiting on is redelivered (after the consumer's ack
+    // wait), the other delivered: both wait for the CPU.
+    wait_for_waiting(&mut second.grpc, "cpu", 2).await;
+    for lease in &held {
+        second
+            .grpc
+            .release(v1::ReleaseRequest {
+                lease_id: lease.lease_id.clone(),
+                holder: lease.holder.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let mut answered = Vec::new();
+    for _ in 0..2 {
+        let reply = tokio::time::timeout(Duration::from_secs(30), replies.next())
+            .await
+            .expect("queued request answered")
+            .unwrap();
+        let lease = granted(&v1::AcquireResponse::decode(reply.payload).unwrap());
+        assert!(
+            lease.fencing_token > counter_before,
+            "fencing continues upward: {} after {counter_before}",
+            lease.fencing_token
+        );
+        answered.push((reply.subject.to_string(), lease.holder));
+    }
+    answered.sort();
+    assert_eq!(
+        answered,
+        [
+            ("test.replies.one".to_owned(), "queued-1".to_owned()),
+            ("test.replies.two".to_owned(), "queued-2".to_owned())
+        ]
+    );
+    // Each granted once, whatever was redelivered.
+    let cpu = resource(&mut second.grpc, "cpu").await;
+    assert_eq!(cpu.leases.len(), 2);
+    let queue_info = js
+        .get_stream("COORDINATOR_REQUESTS")
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(
+        queue_info.state.messages, 0,
+        "answered requests leave the queue"
+    );
+}
+
+#[tokio::test]
+async fn queued_requests_that_cannot_be_answered_are_dropped_not_retried_forever() {
+    let server = NatsServer::start().await.expect("nats");
+    let nats = server.connect().await;
+    let js = async_nats::jetstream::new(nats.clone());
+    let mut replies = nats.subscribe("test.bad.>").await.unwrap();
+    nats.flush().await.unwrap();
+    let _c = start(&server, SMALL).await;
+    // Garbage with a reply subject: answered with a denial.
+    let mut headers = HeaderMap::new();
+    headers.insert("Jimbot-Reply-To", "test.bad.garbage");
+    js.publish_with_headers(
+        "jimbot.coordinator.queue.acquire",
+        headers,
+        vec![0xff; 8].into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(20), replies.next())
+        .await
+        .expect("answered")
+        .unwrap();
+    let denial = denied(&v1::AcquireResponse::decode(reply.payload).unwrap());
+    assert_eq!(denial.reason, v1::DenialReason::InvalidArgument as i32);
+    assert!(denial.message.contains("malformed"), "{}", denial.message);
+    // No reply subject, or one aimed at the coordinator itself: dropped.
+    for reply_to in [None, Some("jimbot.coordinator.release"), Some("a.>")] {
+        let mut headers = HeaderMap::new();
+        if let Some(reply_to) = reply_to {
+            headers.insert("Jimbot-Reply-To", reply_to);
+        }
+        js.publish_with_headers(
+            "jimbot.coordinator.queue.acquire",
+            headers,
+            acquire("cpu", 1, Priority::High, "x")
+                .encode_to_vec()
+                .into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+    let stream = js.get_stream("COORDINATOR_REQUESTS").await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut stream = stream.clone();
+        if stream.info().await.unwrap().state.messages == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests left in the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
