@@ -9,7 +9,8 @@
 //! - [`consumer`]: fetch, dead-letter, apply, commit, acknowledge;
 //! - [`api`]: the query routes;
 //! - [`metrics`], [`trace`]: what the service reports;
-//! - [`config`]: flags.
+//! - [`config`]: flags;
+//! - [`workload`]: a synthetic event stream for the benchmark and crash tests.
 
 pub mod api;
 pub mod config;
@@ -21,3 +22,4 @@ pub mod metrics;
 pub mod runs;
 pub mod store;
 pub mod trace;
+pub mod workload;
