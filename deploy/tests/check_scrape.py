@@ -7,7 +7,7 @@ ready, sends the gateway real BalatroMCP bodies, then checks:
 - every target of prometheus.local.yml is up (gateway, coordinator, analytics);
 - the key series exist: jimbot_build_info of each service, nats_connected = 1
   for each, the gateway's HTTP and event counters (the events just sent are
-  counted as stored), the latency histograms;
+  counted as stored), the latency histograms, the coordinator's capacity;
 - every alert rule evaluates without error, and none of the service alerts is
   pending or firing.
 """
@@ -99,9 +99,12 @@ def main() -> int:
     wait_for("Prometheus ready", 60, lambda: True if http(f"{prometheus}/-/ready")[0] == 200 else None)
 
     gateway = SERVICES["gateway"][1]
+    # A session of its own: `just up` keeps its store between runs, and the
+    # same events in the same session would be duplicates, not stored.
+    session = f"scrape-test-{time.time_ns()}"
     for path, fixture in (
-        ("/s/scrape-test/api/v1/events", args.fixture),
-        ("/s/scrape-test/api/v1/events/batch", args.batch_fixture),
+        (f"/s/{session}/api/v1/events", args.fixture),
+        (f"/s/{session}/api/v1/events/batch", args.batch_fixture),
     ):
         status, body = http(
             gateway + path, fixture.read_bytes(), {"Content-Type": "application/json"}
@@ -134,6 +137,7 @@ def main() -> int:
             "http_request_duration_seconds_bucket",
             "http_requests_in_flight",
             'gateway_publish_ack_seconds_count{job="gateway"}',
+            'coordinator_capacity{job="coordinator"}',
         ):
             if not query(prometheus, expr):
                 raise CheckFailed(f"no series for {expr}")
@@ -143,7 +147,7 @@ def main() -> int:
         return True
 
     wait_for("the key series", 60, series_present)
-    print("prometheus-scrape: key series present (build info, nats_connected, HTTP and event counters, histograms)")
+    print("prometheus-scrape: key series present (build info, nats_connected, HTTP and event counters, histograms, coordinator capacity)")
 
     def rules_evaluated() -> bool | None:
         _, body = http(f"{prometheus}/api/v1/rules")
