@@ -52,14 +52,39 @@ ci: lint test
 proto-baseline: install-tools
     scripts/proto-check.sh --update-baseline
 
-# Run a 3-node JetStream cluster locally (ports 4222-4224); Ctrl-C stops it.
+# Run a 3-node JetStream cluster locally (ports 4222-4224, `sync_interval: always`); Ctrl-C or `just cluster-down` stops it.
 cluster-up: install-tools
     #!/usr/bin/env bash
     set -euo pipefail
-    trap 'kill -TERM $(jobs -p) 2>/dev/null; wait' INT TERM EXIT
+    mkdir -p data/run
+    pids_file=data/run/cluster.pids
+    if [[ -s $pids_file ]] && kill -0 $(cat "$pids_file") 2>/dev/null; then
+      echo "cluster already running (pids $(tr '\n' ' ' < "$pids_file")); run 'just cluster-down' first" >&2
+      exit 1
+    fi
+    stop() { kill -TERM $(jobs -p) 2>/dev/null || true; wait || true; rm -f "$pids_file"; }
+    trap stop INT TERM EXIT
     for i in 1 2 3; do nats-server -c nats/config/cluster/node-$i.conf & done
+    jobs -p > "$pids_file"
     echo "cluster up: NATS_URL=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224 JIMBOT_STREAM_REPLICAS=3"
-    wait
+    # Ends when the nodes do (Ctrl-C here, or `just cluster-down`).
+    wait || true
+
+# Stop the cluster that `just cluster-up` started (from another terminal).
+cluster-down:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    pids_file=data/run/cluster.pids
+    if [[ ! -s $pids_file ]]; then echo "no cluster running"; exit 0; fi
+    for pid in $(cat "$pids_file"); do
+      # Only processes that are still the cluster's nodes (pids are reused).
+      tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'nats/config/cluster/node-' || continue
+      kill -TERM "$pid"
+      for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && { echo "node pid $pid did not stop in 15 s; killing it" >&2; kill -KILL "$pid"; }
+    done
+    rm -f "$pids_file"
+    echo "cluster stopped"
 
 # Install the pinned tools into .tools/venv (idempotent).
 install-tools:
