@@ -2,6 +2,7 @@
 //! `--stream-replicas 3`, ingests batches while the `GAME_EVENTS` leader is
 //! killed. Every event the gateway acknowledged must be in the stream exactly
 //! once; re-sends after a 503 (as the mod does) must not store anything twice.
+//! The old leader, restarted, then catches up with what it missed.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -225,4 +226,35 @@ async fn every_acknowledged_event_survives_the_loss_of_the_stream_leader_exactly
         .filter(|id| !acknowledged.contains_key(*id))
         .collect();
     assert!(unexpected.is_empty(), "never sent: {unexpected:?}");
+    assert_eq!(
+        state.messages,
+        acknowledged.len() as u64,
+        "nothing else stored"
+    );
+
+    // The old leader comes back and catches up with what it missed.
+    cluster
+        .node_mut(index)
+        .restart()
+        .await
+        .expect("restart the old leader");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let info = stream.info().await.expect("info").clone();
+        let cluster_info = info.cluster.expect("a replicated stream");
+        let caught_up = cluster_info.replicas.len() == 2
+            && cluster_info
+                .replicas
+                .iter()
+                .all(|peer| peer.current && !peer.offline && peer.lag.unwrap_or(0) == 0);
+        if caught_up {
+            assert_eq!(info.state.messages, acknowledged.len() as u64);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{old_leader} did not catch up: {cluster_info:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
