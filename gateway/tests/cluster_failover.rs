@@ -213,7 +213,7 @@ async fn every_acknowledged_event_survives_the_loss_of_the_stream_leader_exactly
         stored.entry(event.event_id).or_default().push(seq);
     }
 
-    let acknowledged = acknowledged.lock().expect("lock");
+    let acknowledged = acknowledged.lock().expect("lock").clone();
     assert_eq!(acknowledged.len(), BATCHES * EVENTS_PER_BATCH);
     for (id, seq) in acknowledged.iter() {
         let copies = stored
