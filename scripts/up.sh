@@ -49,7 +49,7 @@ export LOG_FORMAT=${LOG_FORMAT:-text}
 # services only, and stop_all stops nats-server last, after they drained.
 start nats setsid "$root/.tools/venv/bin/nats-server" -c nats/config/dev.conf
 start gateway target/debug/jimbot-gateway
-start coordinator target/debug/jimbot-coordinator
+start coordinator target/debug/jimbot-coordinator --config coordinator/config/dev.toml
 start analytics target/debug/jimbot-analytics
 
 python3 - <<'PY'

@@ -6,6 +6,7 @@ use async_nats::{Client, HeaderMap};
 use jimbot_nats::{Token, subject};
 use jimbot_schemas::v1;
 use prost::Message;
+use tokio::sync::mpsc;
 
 use crate::{
     convert,
@@ -41,16 +42,33 @@ impl Kind {
     }
 }
 
-/// Publishes audit events.
+/// Publishes audit events, in order, from one task (so a decision costs a
+/// channel send, not a task of its own).
 #[derive(Debug, Clone)]
 pub struct Audit {
-    client: Client,
+    tx: mpsc::UnboundedSender<(Kind, v1::CoordinatorEvent)>,
 }
 
 impl Audit {
-    /// Publishes on `client`.
+    /// Publishes on `client` until every handle is dropped.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Kind, v1::CoordinatorEvent)>();
+        tokio::spawn(async move {
+            while let Some((kind, event)) = rx.recv().await {
+                let subject = subject::coordinator_event(&Token::new(kind.as_str()));
+                let mut headers = HeaderMap::new();
+                headers.insert("Content-Type", "application/protobuf");
+                headers.insert("Jimbot-Message-Type", "jimbot.v1.CoordinatorEvent");
+                let payload = event.encode_to_vec().into();
+                // Not awaiting JetStream's acknowledgement: the audit must
+                // never hold up a decision; the leases themselves are what
+                // is stored with acknowledgement.
+                if let Err(e) = client.publish_with_headers(subject, headers, payload).await {
+                    tracing::warn!(error = %e, "audit event not published");
+                }
+            }
+        });
+        Self { tx }
     }
 
     /// Records something that happened to `lease`.
@@ -82,18 +100,6 @@ impl Audit {
     }
 
     fn publish(&self, kind: Kind, event: v1::CoordinatorEvent) {
-        let subject = subject::coordinator_event(&Token::new(kind.as_str()));
-        let mut headers = HeaderMap::new();
-        headers.insert("Content-Type", "application/protobuf");
-        headers.insert("Jimbot-Message-Type", "jimbot.v1.CoordinatorEvent");
-        let client = self.client.clone();
-        let payload = event.encode_to_vec().into();
-        // Fire and forget: the audit must never hold up a decision; the
-        // leases themselves are what is stored with acknowledgement.
-        tokio::spawn(async move {
-            if let Err(e) = client.publish_with_headers(subject, headers, payload).await {
-                tracing::warn!(error = %e, "audit event not published");
-            }
-        });
+        let _ = self.tx.send((kind, event));
     }
 }

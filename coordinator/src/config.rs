@@ -517,6 +517,14 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dev.toml");
+        let config = ResourcesConfig::load(&path).unwrap();
+        assert_eq!(config.gpu.unwrap().devices[0].memory, 24 * GIB);
+        assert_eq!(config.cpu_cores, 8);
+    }
+
+    #[test]
     fn a_missing_file_is_reported_with_its_path() {
         let err = ResourcesConfig::load(Path::new("/no/such/coordinator.toml")).unwrap_err();
         assert_eq!(err.kind(), ConfigErrorKind::Unreadable);

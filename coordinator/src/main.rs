@@ -7,7 +7,7 @@ use jimbot_service::{Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-coordinator";
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let _telemetry = Telemetry::init(SERVICE, &cli.common.telemetry)?;

