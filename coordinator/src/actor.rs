@@ -356,11 +356,15 @@ impl Actor {
             }
             Command::Revert(id) => {
                 if let Some(lease) = self.scheduler.lease(id).cloned() {
-                    // Released in memory only: the store never had it.
                     self.scheduler.release(Ticket::MAX, id, &lease.holder, now);
                     for effect in self.scheduler.take_effects() {
                         match effect {
-                            Effect::Released { .. } => {}
+                            // Not a release anyone asked for: no answer, no
+                            // audit; the key is deleted in case the write
+                            // landed after all.
+                            Effect::Released { lease, .. } => {
+                                self.writes.send(Write::Forget(lease), None);
+                            }
                             other => self.effect(other),
                         }
                     }
@@ -407,8 +411,20 @@ impl Actor {
                         Ok(()) => {
                             metrics::granted(static_name(&stored.resource), stored.priority);
                             audit.lease(Kind::Granted, &stored, now);
+                            let mut delivered = false;
                             for reply in replies {
-                                let _ = reply.send(Ok(Ok(stored.clone())));
+                                delivered |= reply.send(Ok(Ok(stored.clone()))).is_ok();
+                            }
+                            // Everyone who asked has gone (a waiting client
+                            // hung up): release it rather than let it sit
+                            // until it expires.
+                            if !delivered && let Some(tx) = revert.upgrade() {
+                                let (reply, _) = oneshot::channel();
+                                let _ = tx.try_send(Command::Release(
+                                    stored.id,
+                                    stored.holder.clone(),
+                                    reply,
+                                ));
                             }
                         }
                         Err(e) => {

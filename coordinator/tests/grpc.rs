@@ -475,3 +475,44 @@ async fn metrics_show_resources_decisions_and_the_claude_calls_left() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_lease_granted_to_a_client_that_hung_up_is_released_not_leaked() {
+    let server = NatsServer::start().await.expect("nats");
+    let mut c = start(&server, "[cpu]\ncores = 1\n").await;
+    let held = granted(
+        &c.grpc
+            .acquire(acquire("cpu", 1, Priority::High, "holder"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let mut impatient = c.grpc.clone();
+    let waiting = tokio::spawn(async move {
+        let mut request = acquire("cpu", 1, Priority::High, "impatient");
+        request.wait_timeout = secs(60);
+        impatient.acquire(request).await
+    });
+    wait_for_waiting(&mut c.grpc, "cpu", 1).await;
+    waiting.abort();
+    let _ = waiting.await;
+    c.grpc
+        .release(v1::ReleaseRequest {
+            lease_id: held.lease_id,
+            holder: "holder".to_owned(),
+        })
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let cpu = resource(&mut c.grpc, "cpu").await;
+        if cpu.allocated == 0
+            && cpu.leases.is_empty()
+            && cpu.waiting.iter().all(|w| w.requests == 0)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "leaked: {cpu:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
