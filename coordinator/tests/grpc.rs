@@ -516,3 +516,37 @@ async fn a_lease_granted_to_a_client_that_hung_up_is_released_not_leaked() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn sigterm_answers_waiting_requests_and_exits_cleanly() {
+    let server = NatsServer::start().await.expect("nats");
+    let mut c = start(&server, "[cpu]\ncores = 1\n").await;
+    granted(
+        &c.grpc
+            .acquire(acquire("cpu", 1, Priority::High, "holder"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let mut waiter = c.grpc.clone();
+    let waiting = tokio::spawn(async move {
+        let mut request = acquire("cpu", 1, Priority::High, "waiter");
+        request.wait_timeout = secs(60);
+        waiter.acquire(request).await
+    });
+    wait_for_waiting(&mut c.grpc, "cpu", 1).await;
+    let exit = c
+        .process
+        .terminate(Duration::from_secs(20))
+        .await
+        .expect("exits after SIGTERM");
+    assert!(exit.success(), "{exit}");
+    let answer = waiting
+        .await
+        .unwrap()
+        .expect("answered before the exit")
+        .into_inner();
+    let denial = denied(&answer);
+    assert_eq!(denial.reason, v1::DenialReason::ShuttingDown as i32);
+    assert!(denial.retry_after.is_some());
+}

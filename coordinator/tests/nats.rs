@@ -139,6 +139,11 @@ async fn malformed_oversized_and_hostile_requests_get_clear_errors_and_change_no
             acquire("cpu", 3, Priority::High, "x"),
             v1::DenialReason::InvalidQuantity,
         ),
+        // A client's -1 arrives as the largest uint64.
+        (
+            acquire("cpu", u64::MAX, Priority::High, "x"),
+            v1::DenialReason::InvalidQuantity,
+        ),
         (
             acquire("quantum", 1, Priority::High, "x"),
             v1::DenialReason::UnknownResource,
@@ -203,4 +208,20 @@ async fn malformed_oversized_and_hostile_requests_get_clear_errors_and_change_no
         release.outcome,
         Some(v1::release_response::Outcome::Released(_))
     ));
+}
+
+#[tokio::test]
+async fn the_same_request_id_over_nats_gives_one_lease() {
+    let server = NatsServer::start().await.expect("nats");
+    let mut c = start(&server, SMALL).await;
+    let nats = server.connect().await;
+    let mut request = acquire("gpu_memory", 20_000_000_000, Priority::High, "trainer");
+    request.request_id = "run-1".to_owned();
+    let (a, b) = tokio::join!(
+        nats_acquire(&nats, request.clone()),
+        nats_acquire(&nats, request)
+    );
+    assert_eq!(granted(&a), granted(&b));
+    let gpu = resource(&mut c.grpc, "gpu_memory").await;
+    assert_eq!((gpu.allocated, gpu.leases.len()), (20_000_000_000, 1));
 }
