@@ -45,6 +45,10 @@ async fn a_restarted_coordinator_keeps_leases_and_fencing_and_answers_queued_req
             &first.grpc.acquire(request).await.unwrap().into_inner(),
         ));
     }
+    // A lease that runs out around the restart.
+    let mut short = acquire("memory", 1024, Priority::Low, "short-lived");
+    short.lease_duration = secs(2);
+    let short = granted(&first.grpc.acquire(short).await.unwrap().into_inner());
     let before = resource(&mut first.grpc, "cpu").await;
     let counter_before = state(&mut first.grpc).await.1;
     // Queued while the CPU is taken: it waits inside the coordinator.
@@ -118,6 +122,40 @@ async fn a_restarted_coordinator_keeps_leases_and_fencing_and_answers_queued_req
         queue_info.state.messages, 0,
         "answered requests leave the queue"
     );
+    // The short lease expired, whichever coordinator saw it happen.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !resource(&mut second.grpc, "memory").await.leases.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the short lease never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let renewed = second
+        .grpc
+        .renew(v1::RenewRequest {
+            lease_id: short.lease_id,
+            holder: "short-lived".to_owned(),
+            lease_duration: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reason = renew_failure(&renewed);
+    assert!(
+        reason == v1::LeaseFailureReason::Expired || reason == v1::LeaseFailureReason::NotFound,
+        "{reason:?}"
+    );
+    // Every grant is in the audit trail, across both coordinators.
+    let audit = js
+        .get_stream("COORDINATOR")
+        .await
+        .unwrap()
+        .get_last_raw_message_by_subject("jimbot.coordinator.events.granted")
+        .await
+        .expect("grants audited");
+    let event = v1::CoordinatorEvent::decode(audit.payload).unwrap();
+    assert_eq!(event.kind, "granted");
 }
 
 #[tokio::test]
