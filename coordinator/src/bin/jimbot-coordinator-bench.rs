@@ -98,13 +98,14 @@ async fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
 #[derive(Debug, serde::Serialize)]
 struct Row {
     run: String,
-    requests_per_s: f64,
     decisions_per_s: f64,
     client_p50_ms: f64,
     client_p99_ms: f64,
     client_max_ms: f64,
     service_p99_ms_at_most: Option<f64>,
     service_share_within_1ms: Option<f64>,
+    coordinator_cpu_us_per_decision: Option<f64>,
+    nats_server_cpu_us_per_decision: Option<f64>,
     errors: u64,
 }
 
@@ -121,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("jimbot-coordinator-bench-{}", std::process::id()));
     std::fs::create_dir_all(&store)?;
     let nats_port = free_port()?;
-    let _nats = Process(
+    let nats = Process(
         Command::new(&args.nats_server)
             .args([
                 "-a",
@@ -141,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&config, "[cpu]\ncores = 1000000\n")?;
     let http: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let _coordinator = Process(
+    let coordinator = Process(
         Command::new(&args.coordinator)
             .args([
                 "--http-addr",
@@ -174,48 +175,47 @@ async fn main() -> anyhow::Result<()> {
     // Warm up connections and the store.
     closed_loop(&clients, 16, Duration::from_secs(1)).await;
 
+    let pids = [coordinator.0.id(), nats.0.id()];
     let mut rows = Vec::new();
-    let before = service_histogram(http).await;
-    let (latency, done, errors, took) = fixed_rate(&clients, args.rate, args.duration).await;
-    let after = service_histogram(http).await;
+    let before = (service_histogram(http).await, pids.map(cpu_time));
+    let outcome = fixed_rate(&clients, args.rate, args.duration).await;
+    let after = (service_histogram(http).await, pids.map(cpu_time));
     rows.push(row(
         format!("fixed rate {} req/s", args.rate),
-        &latency,
-        done,
-        errors,
-        took,
-        Some(service_delta(&before, &after)),
+        &outcome,
+        &before,
+        &after,
     ));
-    let before = service_histogram(http).await;
-    let (latency, done, errors, took) =
-        closed_loop(&clients, args.concurrency, args.duration).await;
-    let after = service_histogram(http).await;
+    let before = (service_histogram(http).await, pids.map(cpu_time));
+    let outcome = closed_loop(&clients, args.concurrency, args.duration).await;
+    let after = (service_histogram(http).await, pids.map(cpu_time));
     rows.push(row(
         format!("closed loop x{}", args.concurrency),
-        &latency,
-        done,
-        errors,
-        took,
-        Some(service_delta(&before, &after)),
+        &outcome,
+        &before,
+        &after,
     ));
 
     println!(
-        "| run | req/s | decisions/s | client p50 ms | client p99 ms | client max ms | service p99 ms (bucket) | service within 1 ms | errors |"
+        "| run | decisions/s | client p50 ms | client p99 ms | client max ms | service p99 ms (bucket) | service within 1 ms | coordinator CPU us/decision | nats-server CPU us/decision | errors |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let optional = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".to_owned(), f);
     for r in &rows {
         println!(
-            "| {} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {} | {} | {} |",
+            "| {} | {:.0} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {} | {} |",
             r.run,
-            r.requests_per_s,
             r.decisions_per_s,
             r.client_p50_ms,
             r.client_p99_ms,
             r.client_max_ms,
-            r.service_p99_ms_at_most
-                .map_or("-".to_owned(), |v| format!("<= {v}")),
-            r.service_share_within_1ms
-                .map_or("-".to_owned(), |v| format!("{:.2} %", v * 100.0)),
+            optional(r.service_p99_ms_at_most, &|v| format!("<= {v}")),
+            optional(r.service_share_within_1ms, &|v| format!(
+                "{:.2} %",
+                v * 100.0
+            )),
+            optional(r.coordinator_cpu_us_per_decision, &|v| format!("{v:.1}")),
+            optional(r.nats_server_cpu_us_per_decision, &|v| format!("{v:.1}")),
             r.errors
         );
     }
@@ -227,36 +227,44 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn row(
-    run: String,
-    latency: &Histogram<u64>,
-    done: u64,
-    errors: u64,
-    took: Duration,
-    service: Option<BTreeMap<u64, u64>>,
-) -> Row {
+/// CPU time (user + system) a process has used so far, from `/proc`.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // utime and stime are the 14th and 15th fields, in clock ticks (100 per
+    // second on Linux); the command name before them may contain spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+type Sample = (BTreeMap<u64, u64>, [Option<Duration>; 2]);
+
+fn row(run: String, outcome: &Outcome, before: &Sample, after: &Sample) -> Row {
+    let (latency, done, errors, took) = outcome;
+    let service = service_delta(&before.0, &after.0);
+    let per_decision = |i: usize| -> Option<f64> {
+        let used = after.1[i]?.saturating_sub(before.1[i]?);
+        Some(used.as_secs_f64() * 1e6 / (*done).max(1) as f64)
+    };
     let ms = |us: u64| us as f64 / 1000.0;
-    let (p99, within) = service
-        .map(|buckets| {
-            let total = buckets.values().max().copied().unwrap_or(0);
-            let p99 = buckets
-                .iter()
-                .find(|(_, count)| **count as f64 >= total as f64 * 0.99)
-                .map(|(bound, _)| *bound as f64 / 1000.0);
-            let within = buckets.get(&1000).map(|c| *c as f64 / total.max(1) as f64);
-            (p99, within)
-        })
-        .unwrap_or_default();
+    let total = service.values().max().copied().unwrap_or(0);
+    let p99 = service
+        .iter()
+        .find(|(_, count)| **count as f64 >= total as f64 * 0.99)
+        .map(|(bound, _)| *bound as f64 / 1000.0);
+    let within = service.get(&1000).map(|c| *c as f64 / total.max(1) as f64);
     Row {
         run,
-        requests_per_s: done as f64 / took.as_secs_f64(),
-        decisions_per_s: done as f64 / took.as_secs_f64(),
+        decisions_per_s: *done as f64 / took.as_secs_f64(),
         client_p50_ms: ms(latency.value_at_quantile(0.5)),
         client_p99_ms: ms(latency.value_at_quantile(0.99)),
         client_max_ms: ms(latency.max()),
         service_p99_ms_at_most: p99,
         service_share_within_1ms: within,
-        errors,
+        coordinator_cpu_us_per_decision: per_decision(0),
+        nats_server_cpu_us_per_decision: per_decision(1),
+        errors: *errors,
     }
 }
 
