@@ -93,8 +93,8 @@ def main() -> int:
             raise SystemExit("just up exited before it was ready") from None
         return True if "JimBot is up" in args.up_log.read_text(errors="replace") else None
 
-    # Building the services can take minutes on a fresh checkout.
-    wait_for("just up", 900, up_is_ready)
+    # The binaries are built already (prometheus-scrape.sh); this is start-up.
+    wait_for("just up", 120, up_is_ready)
     print("prometheus-scrape: services up")
     wait_for("Prometheus ready", 60, lambda: True if http(f"{prometheus}/-/ready")[0] == 200 else None)
 
