@@ -31,10 +31,11 @@ use tracing::Instrument as _;
 
 use crate::{
     decode::{Decoded, Delivery, Poison, decode},
+    domain::Outcome,
     domain::StreamSeq,
     metrics,
     runs::Tracker,
-    store::{BatchWrite, DeadLetterRow, StoreError, Writer},
+    store::{BatchWrite, DeadLetterRow, FinishedStats, StoreError, StoreErrorKind, Writer},
     trace,
 };
 
@@ -115,21 +116,26 @@ pub struct Processor {
     writer: Writer,
     tracker: Tracker,
     last_seq: StreamSeq,
+    finished: FinishedStats,
+    /// Sum of the final antes of finished runs (for the mean).
+    ante_sum: f64,
 }
 
 impl Processor {
     /// Loads the stored state (blocking).
     pub fn load(writer: Writer) -> Result<Self, StoreError> {
         let stored = writer.load()?;
+        let finished = writer.finished_stats()?;
+        #[allow(clippy::cast_precision_loss, reason = "run counts are far below 2^52")]
+        let ante_sum = finished.mean_final_ante.unwrap_or(0.0) * finished.finished as f64;
         let processor = Self {
             tracker: Tracker::new(stored.sessions, stored.next_run),
             last_seq: stored.last_seq,
             writer,
+            finished,
+            ante_sum,
         };
-        metrics::finished(
-            processor.writer.finished_stats()?,
-            processor.tracker.open_runs(),
-        );
+        metrics::finished(processor.finished, processor.tracker.open_runs());
         Ok(processor)
     }
 
@@ -140,16 +146,12 @@ impl Processor {
 
     /// Applies decoded messages (in sequence order, all above `last_seq`)
     /// and commits them in one transaction (blocking).
-    pub fn apply(
-        &mut self,
-        decoded: &[Decoded],
-        stored_at_ms: &[i64],
-    ) -> Result<Applied, StoreError> {
+    pub fn apply(&mut self, decoded: &[Decoded]) -> Result<Applied, StoreError> {
         let mut ledger = self.tracker.begin();
         let mut counts = BTreeMap::new();
         let mut dead = Vec::new();
         let mut last_seq = self.last_seq;
-        for (item, at_ms) in decoded.iter().zip(stored_at_ms) {
+        for item in decoded {
             match item {
                 Decoded::Event(o) => {
                     self.tracker.apply(&mut ledger, o);
@@ -162,7 +164,7 @@ impl Processor {
                         subject: p.subject.clone(),
                         reason: p.reason.as_str(),
                         detail: p.detail.clone(),
-                        at_ms: *at_ms,
+                        at_ms: p.stored_at_ms,
                     });
                     last_seq = last_seq.max(p.seq);
                 }
@@ -182,10 +184,22 @@ impl Processor {
             finished,
             counts: batch.counts,
         };
+        for run in &batch.ledger.closed {
+            self.finished.finished += 1;
+            self.finished.won += u64::from(run.outcome == Outcome::Won);
+            #[allow(clippy::cast_precision_loss, reason = "antes are small")]
+            {
+                self.ante_sum += run.final_ante as f64;
+            }
+        }
         self.tracker.commit(batch.ledger);
         self.last_seq = last_seq;
         if !applied.finished.is_empty() || applied.started > 0 {
-            metrics::finished(self.writer.finished_stats()?, self.tracker.open_runs());
+            #[allow(clippy::cast_precision_loss, reason = "run counts are far below 2^52")]
+            let mean =
+                (self.finished.finished > 0).then(|| self.ante_sum / self.finished.finished as f64);
+            self.finished.mean_final_ante = mean;
+            metrics::finished(self.finished, self.tracker.open_runs());
         }
         Ok(applied)
     }
@@ -199,7 +213,7 @@ pub struct Applied {
     /// Stale states ignored.
     pub stale: u64,
     /// Outcomes of the runs that ended.
-    pub finished: Vec<crate::domain::Outcome>,
+    pub finished: Vec<Outcome>,
     /// Events by type.
     pub counts: BTreeMap<&'static str, u64>,
 }
@@ -250,17 +264,25 @@ async fn pump(
         .get_consumer_from_stream(consumers::ANALYTICS, streams::GAME_EVENTS)
         .await
         .map_err(|e| ConsumeError::Fetch(e.to_string()))?;
-    while !shutdown.is_requested() {
-        let (fetched, fetch_error) = fetch(&consumer, shutdown, settings).await;
+    // While one batch is applied, the next is fetched. Should the first
+    // fail, both are handed back in order, so nothing newer overtakes them.
+    let mut current = fetch(&consumer, shutdown, settings).await;
+    loop {
+        let (fetched, fetch_error) = current;
+        if let Some(e) = fetch_error {
+            nak_all(&fetched).await;
+            return Err(e);
+        }
         if fetched.is_empty() {
-            if let Some(e) = fetch_error {
-                return Err(e);
+            if shutdown.is_requested() {
+                return Ok(());
             }
             let last = processor
                 .lock()
                 .map(|p| p.last_seq())
                 .unwrap_or(StreamSeq(0));
             progress.set(0, Duration::ZERO, last);
+            current = fetch(&consumer, shutdown, settings).await;
             continue;
         }
         let span = tracing::info_span!("analytics.batch", messages = fetched.len());
@@ -268,14 +290,23 @@ async fn pump(
             &span,
             fetched.iter().filter_map(|f| f.delivery.headers.as_ref()),
         );
-        handle(&js, processor, fetched, progress)
-            .instrument(span)
-            .await?;
-        if let Some(e) = fetch_error {
+        let handling = handle(&js, processor, fetched, progress).instrument(span);
+        let (handled, next) = if shutdown.is_requested() {
+            (handling.await, (Vec::new(), None))
+        } else {
+            tokio::join!(handling, fetch(&consumer, shutdown, settings))
+        };
+        if let Err(e) = handled {
+            nak_all(&next.0).await;
             return Err(e);
         }
+        current = next;
     }
-    Ok(())
+}
+
+/// Hands messages back for immediate redelivery, in order.
+async fn nak_all(fetched: &[Fetched]) {
+    acknowledge(fetched.iter().map(|f| (&f.acker, AckKind::Nak(None)))).await;
 }
 
 /// Fetches one batch; on shutdown, returns what has come so far.
@@ -355,47 +386,49 @@ async fn handle(
     let (last_seq, pending) = (last.delivery.seq, last.pending);
     let last_stored_ms = last.delivery.stored_at_ms;
 
-    let deliveries: Vec<Delivery> = fresh.iter().map(|f| f.delivery.clone()).collect();
-    let stored_at: Vec<i64> = deliveries.iter().map(|d| d.stored_at_ms).collect();
-    let decoded =
-        tokio::task::spawn_blocking(move || deliveries.into_iter().map(decode).collect::<Vec<_>>())
-            .await
-            .map_err(|e| ConsumeError::Fetch(format!("decoding panicked: {e}")));
-    let outcome = async {
-        let decoded = decoded?;
-        dead_letter(js, &decoded).await?;
-        let applied = {
-            let processor = processor.clone();
-            tokio::task::spawn_blocking(move || {
-                let mut processor = processor.lock().map_err(|_| {
-                    crate::store::StoreError::new(
-                        crate::store::StoreErrorKind::Query,
-                        "a previous batch panicked while applying",
-                    )
-                })?;
-                let applied = processor.apply(&decoded, &stored_at)?;
-                Ok::<_, StoreError>((applied, decoded))
-            })
-            .await
-            .map_err(|e| ConsumeError::Fetch(format!("applying panicked: {e}")))??
-        };
-        Ok::<_, ConsumeError>(applied)
+    // Moved out, not cloned: headers are a message's costliest part. Gaps
+    // below a fetched message are filled from the stream first (see
+    // `fill_gap`); those carry no acknowledgement of their own.
+    let mut deliveries = Vec::with_capacity(fresh.len());
+    let mut acked_by: Vec<Option<usize>> = Vec::with_capacity(fresh.len());
+    let mut expected = last_applied.0 + 1;
+    for (index, f) in fresh.iter_mut().enumerate() {
+        if f.delivery.seq.0 > expected {
+            let filled = match fill_gap(js, expected, f.delivery.seq.0).await {
+                Ok(filled) => filled,
+                Err(e) => {
+                    nak_all(&fresh).await;
+                    return Err(e);
+                }
+            };
+            acked_by.extend(filled.iter().map(|_| None));
+            deliveries.extend(filled);
+        }
+        expected = f.delivery.seq.0 + 1;
+        acked_by.push(Some(index));
+        deliveries.push(Delivery {
+            seq: f.delivery.seq,
+            subject: std::mem::take(&mut f.delivery.subject),
+            headers: f.delivery.headers.take(),
+            payload: std::mem::take(&mut f.delivery.payload),
+            stored_at_ms: f.delivery.stored_at_ms,
+        });
     }
-    .await;
+    let outcome = apply(js, processor, deliveries).await;
     let (applied, decoded) = match outcome {
         Ok(applied) => applied,
         Err(e) => {
             // In order, so JetStream redelivers them before anything newer.
-            acknowledge(fresh.iter().map(|f| (&f.acker, AckKind::Nak(None)))).await;
+            nak_all(&fresh).await;
             return Err(e);
         }
     };
-    acknowledge(fresh.iter().zip(&decoded).map(|(f, d)| {
+    acknowledge(decoded.iter().zip(&acked_by).filter_map(|(d, index)| {
         let kind = match d {
             Decoded::Event(_) => AckKind::Ack,
             Decoded::Poison(_) => AckKind::Term,
         };
-        (&f.acker, kind)
+        index.map(|i| (&fresh[i].acker, kind))
     }))
     .await;
 
@@ -418,6 +451,107 @@ async fn handle(
     progress.set(pending, lag, last_seq);
     metrics::batch_committed(fresh.len(), started.elapsed(), pending, lag, last_seq.0);
     Ok(())
+}
+
+/// The messages stored between `from` (inclusive) and `to` (exclusive),
+/// read from the stream.
+///
+/// A gap means messages below `to` are still pending on the consumer,
+/// delivered to a process that died before acknowledging them; JetStream
+/// redelivers them only after the ack wait, and applying anything newer
+/// first would skip them for good. Reading them directly keeps the order;
+/// their late redeliveries are then acknowledged as already applied.
+/// Messages deleted from the stream (by its age or size limits) are skipped.
+async fn fill_gap(
+    js: &jetstream::Context,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Delivery>, ConsumeError> {
+    use async_nats::jetstream::stream::DirectGetErrorKind;
+    let stream = js
+        .get_stream(streams::GAME_EVENTS)
+        .await
+        .map_err(|e| ConsumeError::Fetch(e.to_string()))?;
+    let mut filled = Vec::new();
+    let mut next = from;
+    while next < to {
+        match stream
+            .direct_get_next_for_subject(subject::game_all(), Some(next))
+            .await
+        {
+            Ok(message) if message.sequence < to => {
+                next = message.sequence + 1;
+                filled.push(Delivery {
+                    seq: StreamSeq(message.sequence),
+                    subject: message.subject.to_string(),
+                    headers: Some(message.headers),
+                    payload: message.payload,
+                    stored_at_ms: i64::try_from(message.time.unix_timestamp_nanos() / 1_000_000)
+                        .unwrap_or(0),
+                });
+            }
+            Ok(_) => break,
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
+            Err(e) => {
+                return Err(ConsumeError::Fetch(format!(
+                    "reading a gap from the stream: {e}"
+                )));
+            }
+        }
+    }
+    if !filled.is_empty() {
+        ::metrics::counter!(metrics::GAP_FILLED).increment(filled.len() as u64);
+        tracing::info!(
+            from,
+            to,
+            filled = filled.len(),
+            "read messages still pending elsewhere from the stream"
+        );
+    }
+    Ok(filled)
+}
+
+/// Decodes and applies a batch off the runtime; poison is dead-lettered
+/// before the batch that records it is committed.
+async fn apply(
+    js: &jetstream::Context,
+    processor: &Arc<Mutex<Processor>>,
+    deliveries: Vec<Delivery>,
+) -> Result<(Applied, Vec<Decoded>), ConsumeError> {
+    let commit = |processor: Arc<Mutex<Processor>>, decoded: Vec<Decoded>| {
+        let mut processor = processor.lock().map_err(|_| {
+            StoreError::new(
+                StoreErrorKind::Query,
+                "a previous batch panicked while applying",
+            )
+        })?;
+        let applied = processor.apply(&decoded)?;
+        Ok::<_, StoreError>((applied, decoded))
+    };
+    let first = {
+        let processor = processor.clone();
+        tokio::task::spawn_blocking(move || {
+            let decoded: Vec<Decoded> = deliveries.into_iter().map(decode).collect();
+            if decoded.iter().any(|d| matches!(d, Decoded::Poison(_))) {
+                return Ok(Err(decoded));
+            }
+            commit(processor, decoded).map(Ok)
+        })
+        .await
+        .map_err(|e| ConsumeError::Fetch(format!("applying panicked: {e}")))??
+    };
+    match first {
+        Ok(applied) => Ok(applied),
+        Err(decoded) => {
+            dead_letter(js, &decoded).await?;
+            let processor = processor.clone();
+            Ok(
+                tokio::task::spawn_blocking(move || commit(processor, decoded))
+                    .await
+                    .map_err(|e| ConsumeError::Fetch(format!("applying panicked: {e}")))??,
+            )
+        }
+    }
 }
 
 /// Stores every poison message of a batch in `DEAD_LETTER`, keyed by its

@@ -34,6 +34,8 @@ pub const RUNS_OPEN: &str = "analytics_runs_open";
 pub const WIN_RATE: &str = "analytics_win_rate";
 /// Gauge: mean final ante of finished runs.
 pub const MEAN_FINAL_ANTE: &str = "analytics_mean_final_ante";
+/// Counter: messages read from the stream to fill a gap (after a crash).
+pub const GAP_FILLED: &str = "analytics_gap_filled_total";
 /// Counter: batches that failed and were handed back for redelivery.
 pub const BATCH_FAILURES: &str = "analytics_batch_failures_total";
 

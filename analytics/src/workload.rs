@@ -99,7 +99,11 @@ impl Workload {
         self.next = (self.next + 1) % self.sessions.len();
         let roll = self.random(1000);
         let player = &mut self.sessions[index];
-        let event = player.advance(roll, received_at_ms);
+        let mut event = player.advance(roll, received_at_ms);
+        // As the gateway stores it: the mod's JSON travels with the event.
+        event.original_json = Bytes::from(
+            serde_json::to_vec(&jimbot_schemas::balatro::to_mod_json(&event)).unwrap_or_default(),
+        );
         let type_token =
             Token::new(jimbot_schemas::balatro::canonical_name(event.r#type()).unwrap_or("custom"));
         let mut headers = HeaderMap::new();
@@ -164,6 +168,7 @@ impl Player {
                     properties: None,
                 })
                 .collect(),
+            hand: if blind { hand() } else { Vec::new() },
             game_state: Some(phase.to_owned()),
             ui_state: Some("1".to_owned()),
             blind: blind.then(|| v1::Blind {
@@ -231,7 +236,9 @@ impl Player {
                     self.hands = 0;
                     return self.state("GAME_OVER", true, now);
                 }
-                self.chips = self.chips.max(required);
+                if self.step % 8 == 5 {
+                    self.chips = self.chips.max(required);
+                }
                 self.state("UNKNOWN_STATE_2", true, now)
             }
             6 => {
@@ -277,4 +284,24 @@ impl Player {
             }
         }
     }
+}
+
+/// Eight cards in hand, as the mod reports them during a blind.
+fn hand() -> Vec<v1::Card> {
+    const RANKS: [&str; 8] = ["2", "5", "9", "10", "Jack", "Queen", "King", "Ace"];
+    RANKS
+        .iter()
+        .enumerate()
+        .map(|(i, rank)| v1::Card {
+            id: Some(v1::card::Id::NumericId(
+                0.998_334_062_038_26 - i as f64 / 1_603_301.0,
+            )),
+            rank: Some((*rank).to_owned()),
+            suit: Some(["Spades", "Hearts", "Clubs", "Diamonds"][i % 4].to_owned()),
+            enhancement: Some("none".to_owned()),
+            edition: Some("none".to_owned()),
+            seal: Some("none".to_owned()),
+            position: Some(i as f64),
+        })
+        .collect()
 }

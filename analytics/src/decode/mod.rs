@@ -6,6 +6,8 @@ use bytes::Bytes;
 use jimbot_schemas::{balatro::canonical_name, v1};
 use prost::Message as _;
 
+mod view;
+
 use crate::domain::{Phase, SessionName, StreamSeq};
 
 /// The header naming the payload's protobuf type (set by the gateway).
@@ -56,6 +58,8 @@ pub struct Poison {
     pub detail: String,
     /// The payload as stored, for the dead letter.
     pub payload: Bytes,
+    /// When JetStream stored it, in epoch ms.
+    pub stored_at_ms: i64,
 }
 
 /// Why a message cannot be used.
@@ -145,6 +149,7 @@ pub fn decode(delivery: Delivery) -> Decoded {
             reason,
             detail,
             payload: delivery.payload.clone(),
+            stored_at_ms: delivery.stored_at_ms,
         })
     };
     let Some(session) = SessionName::from_subject(&delivery.subject) else {
@@ -167,7 +172,7 @@ pub fn decode(delivery: Delivery) -> Decoded {
             ),
         );
     }
-    let event = match v1::Event::decode(delivery.payload.clone()) {
+    let event = match view::EventView::decode(delivery.payload.clone()) {
         Ok(event) => event,
         Err(e) => {
             return poison(
@@ -188,7 +193,7 @@ fn observe(
     seq: StreamSeq,
     session: SessionName,
     stored_at_ms: i64,
-    event: &v1::Event,
+    event: &view::EventView,
 ) -> Observation {
     let event_type = match event.r#type() {
         v1::EventType::Custom => "CUSTOM",
@@ -205,10 +210,7 @@ fn observe(
         })
         .filter(|ms| *ms > 0)
         .unwrap_or(stored_at_ms);
-    let snapshot = match &event.payload {
-        Some(v1::event::Payload::GameState(state)) => Some(snapshot(state)),
-        _ => None,
-    };
+    let snapshot = event.game_state.as_ref().map(snapshot);
     let initial = event.initial == Some(true) && snapshot.is_some();
     Observation {
         seq,
@@ -222,7 +224,7 @@ fn observe(
     }
 }
 
-fn snapshot(state: &v1::GameState) -> Snapshot {
+fn snapshot(state: &view::GameStateView) -> Snapshot {
     let phase = if state.in_game == Some(false) {
         Phase::Menu
     } else {
