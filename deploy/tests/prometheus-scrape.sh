@@ -72,7 +72,7 @@ prometheus --config.file=deploy/prometheus/prometheus.local.yml \
   > "$work/prometheus.log" 2>&1 < /dev/null &
 prometheus_pid=$!
 
-"$root/.tools/venv/bin/python" deploy/tests/check_scrape.py \
+"$root/.tools/venv/bin/python" -u deploy/tests/check_scrape.py \
   --prometheus "http://127.0.0.1:$port" \
   --up-log "$work/up.log" --up-pid "$up_pid" \
   --fixture fixtures/balatromcp/single_connection_test.json \
