@@ -22,6 +22,7 @@ pub struct SessionState {
     pub open: Option<OpenRun>,
     /// The mod's monotonic clock at the newest state applied since the game
     /// process started; older states are re-sends or late arrivals.
+    #[serde(with = "crate::float_text::option")]
     pub clock_ms: Option<f64>,
 }
 
@@ -79,6 +80,7 @@ pub struct RunRow {
     /// Discards used over all rounds.
     pub discards_used: i64,
     /// Money at its last state.
+    #[serde(with = "crate::float_text::option")]
     pub final_money: Option<f64>,
     /// Jokers held at its last state.
     pub jokers: Vec<String>,
@@ -114,6 +116,7 @@ pub struct RoundRow {
     /// Fewest discards left seen.
     pub discards_min: Option<i64>,
     /// Money at the round's last state.
+    #[serde(with = "crate::float_text::option")]
     pub money: Option<f64>,
     /// Its first event.
     pub first_seq: StreamSeq,

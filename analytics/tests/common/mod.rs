@@ -255,3 +255,22 @@ pub async fn get_json(router: &Router, path: &str) -> (StatusCode, Value) {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"));
     (status, value)
 }
+
+/// Asserts two dumps are equal, showing the first rows that differ.
+pub fn assert_same(got: &[String], expected: &[String]) {
+    if got == expected {
+        return;
+    }
+    let at = got
+        .iter()
+        .zip(expected)
+        .position(|(g, e)| g != e)
+        .unwrap_or(got.len().min(expected.len()));
+    panic!(
+        "databases differ at row {at} ({} rows against {}):\n got:      {:?}\n expected: {:?}",
+        got.len(),
+        expected.len(),
+        &got[at..(at + 3).min(got.len())],
+        &expected[at..(at + 3).min(expected.len())]
+    );
+}
