@@ -28,7 +28,13 @@ struct Config {
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
-    // The database first: a path that cannot work fails fast, before NATS.
+    // Settings first, then the database: either fails fast, before NATS,
+    // and an invalid setting leaves no database behind.
+    config
+        .common
+        .topology
+        .options()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let db = config.analytics.db.clone();
     let (writer, reader) = tokio::task::spawn_blocking(move || store::open(&db)).await??;
     let processor = tokio::task::spawn_blocking(move || Processor::load(writer)).await??;

@@ -138,11 +138,17 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
 /// once it is, with the topology provisioned, expose metrics, answer unknown
 /// paths with a JSON 404, and stop cleanly on SIGTERM.
 pub async fn assert_service_lifecycle(binary: &str, service: &str) {
+    assert_service_lifecycle_with(binary, service, &[]).await;
+}
+
+/// [`assert_service_lifecycle`] with `extra` flags (say, a data path in a
+/// temporary directory, so the test writes nothing into the source tree).
+pub async fn assert_service_lifecycle_with(binary: &str, service: &str, extra: &[&str]) {
     use jimbot_nats::testing::{NatsServer, free_port};
 
     let port = free_port().expect("free port");
     let nats_url = format!("nats://127.0.0.1:{port}");
-    let mut process = ServiceProcess::spawn(binary, &nats_url, &[]).expect("spawn service");
+    let mut process = ServiceProcess::spawn(binary, &nats_url, extra).expect("spawn service");
 
     process
         .wait_for("/health/live", 200, Duration::from_secs(20))

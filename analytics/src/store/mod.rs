@@ -73,7 +73,7 @@ pub fn open(path: &Path) -> Result<(Writer, Reader), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::new(
                 StoreErrorKind::Open,
-                format!("cannot create {}: {e}", dir.display()),
+                format!("cannot create the directory of {}: {e}", path.display()),
             )
         })?;
     }
