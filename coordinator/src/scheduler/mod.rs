@@ -456,8 +456,13 @@ impl Scheduler {
         if let Some(request_id) = &request.request_id
             && let Some(pending) = self.by_request.get(request_id).copied()
         {
-            self.repeat(ticket, request, pending);
-            return;
+            match self.repeat(ticket, &request, pending) {
+                Ok(()) => return,
+                // Nothing behind the id any more: a new request after all.
+                Err(Stale) => {
+                    self.by_request.remove(request_id);
+                }
+            }
         }
         let Some(index) = self
             .resources
@@ -525,8 +530,9 @@ impl Scheduler {
         self.resources[index].waiting.push(waiter);
     }
 
-    /// A request whose id matches a lease or a waiting request.
-    fn repeat(&mut self, ticket: Ticket, request: Acquire, pending: Pending) {
+    /// A request whose id matches a lease or a waiting request: answered
+    /// like the first (or joins its wait), unless it asks for something else.
+    fn repeat(&mut self, ticket: Ticket, request: &Acquire, pending: Pending) -> Result<(), Stale> {
         let same = |resource: &str, holder: &Ident, quantity: u64| {
             resource == request.resource
                 && *holder == request.holder
@@ -534,9 +540,7 @@ impl Scheduler {
         };
         match pending {
             Pending::Lease(id) => {
-                let Some(lease) = self.leases.get(&id) else {
-                    return;
-                };
+                let lease = self.leases.get(&id).ok_or(Stale)?;
                 if same(&lease.resource, &lease.holder, lease.quantity) {
                     let lease = lease.clone();
                     self.effects.push(Effect::Granted {
@@ -545,7 +549,7 @@ impl Scheduler {
                         fresh: false,
                     });
                 } else {
-                    self.deny_reused(ticket, &request);
+                    self.deny_reused(ticket, request);
                 }
             }
             Pending::Waiting(seq) => {
@@ -553,15 +557,20 @@ impl Scheduler {
                     .resources
                     .iter_mut()
                     .flat_map(|r| r.waiting.iter_mut())
-                    .find(|w| w.seq == seq);
-                match waiter {
-                    Some(w) if same(&w.request.resource, &w.request.holder, w.request.quantity) => {
-                        w.tickets.push(ticket);
-                    }
-                    _ => self.deny_reused(ticket, &request),
+                    .find(|w| w.seq == seq)
+                    .ok_or(Stale)?;
+                if same(
+                    &waiter.request.resource,
+                    &waiter.request.holder,
+                    waiter.request.quantity,
+                ) {
+                    waiter.tickets.push(ticket);
+                } else {
+                    self.deny_reused(ticket, request);
                 }
             }
         }
+        Ok(())
     }
 
     fn deny_reused(&mut self, ticket: Ticket, request: &Acquire) {
@@ -1024,6 +1033,10 @@ impl Scheduler {
         }
     }
 }
+
+/// A request id whose lease or wait no longer exists.
+#[derive(Debug)]
+struct Stale;
 
 enum Fit {
     Yes,

@@ -492,3 +492,17 @@ fn shutting_down_answers_every_waiter() {
         (1, DenialReason::ShuttingDown)
     );
 }
+
+#[test]
+fn a_request_id_may_be_used_again_once_its_lease_is_gone() {
+    let mut s = scheduler();
+    let mut r = request("cpu", 1, Priority::High, "a");
+    r.request_id = Some(ident("again"));
+    s.acquire(0, r.clone(), at(0));
+    let first = grants(&s.take_effects())[0].1.clone();
+    s.release(1, first.id, &first.holder, at(1));
+    s.take_effects();
+    s.acquire(2, r, at(2));
+    let second = grants(&s.take_effects())[0].1.clone();
+    assert!(second.token() > first.token());
+}
