@@ -9,7 +9,7 @@
 //! - [`consumer`]: fetch, dead-letter, apply, commit, acknowledge;
 //! - [`api`]: the query routes;
 //! - [`metrics`], [`trace`]: what the service reports;
-//! - [`config`]: flags;
+//! - [`config`]: the flags, with environment fallbacks;
 //! - [`workload`]: a synthetic event stream for the benchmark and crash tests.
 
 pub mod api;

@@ -173,7 +173,7 @@ impl Player {
             ui_state: Some("1".to_owned()),
             blind: blind.then(|| v1::Blind {
                 name: Some(
-                    if self.round % 3 == 0 {
+                    if self.round.is_multiple_of(3) {
                         "The Wall"
                     } else {
                         "Small Blind"
@@ -184,7 +184,7 @@ impl Player {
                 chip_text: Some(required.to_string()),
                 mult: Some(1.0),
                 defeated: Some(false),
-                boss: Some(self.round % 3 == 0),
+                boss: Some(self.round.is_multiple_of(3)),
             }),
             timestamp: Some(1_751_439_161.0),
             frame_count: Some(0.0),
@@ -231,7 +231,7 @@ impl Player {
                 let gain = required * (0.3 + roll as f64 / 1000.0 * 0.5);
                 self.chips += gain;
                 // Losing: a round that fell short with no hands left.
-                if self.step % 8 == 5 && self.chips < required && roll % 4 == 0 && self.ante < 9 {
+                if self.step % 8 == 5 && self.chips < required && roll.is_multiple_of(4) && self.ante < 9 {
                     self.in_run = false;
                     self.hands = 0;
                     return self.state("GAME_OVER", true, now);
