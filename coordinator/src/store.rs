@@ -248,6 +248,8 @@ impl Writer {
                     Some(job) => {
                         if let Some(queue) = self.queued.get_mut(&job.key) {
                             queue.push_back(job);
+                        } else if job.key == FENCING_KEY {
+                            self.store_before_anything_else(job).await;
                         } else {
                             self.queued.insert(job.key.clone(), VecDeque::new());
                             let started = self.start(job).await;
@@ -277,6 +279,32 @@ impl Writer {
                     }
                 }
                 else => break,
+            }
+        }
+    }
+
+    /// Stores a new fencing high-water mark before any later write starts,
+    /// retrying until it is stored: no grant whose token is above the old
+    /// mark may be answered while the mark could still fall back on restart.
+    async fn store_before_anything_else(&mut self, job: Job) {
+        let Job { key, payload, .. } = job;
+        loop {
+            let attempt = Job {
+                key: key.clone(),
+                payload: payload.clone(),
+                done: None,
+            };
+            let (key, _, _, result) = self.start(attempt).await.await;
+            match result {
+                Ok(revision) => {
+                    self.revisions.insert(key, Some(revision));
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "fencing high-water mark not stored; retrying");
+                    self.revisions.insert(key, None);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             }
         }
     }
