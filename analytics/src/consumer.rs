@@ -344,7 +344,7 @@ async fn fetch(
                 fetched.push(Fetched {
                     delivery: Delivery {
                         seq,
-                        subject: message.subject.to_string(),
+                        subject: message.subject,
                         headers: message.headers,
                         payload: message.payload,
                         stored_at_ms,
@@ -408,7 +408,10 @@ async fn handle(
         acked_by.push(Some(index));
         deliveries.push(Delivery {
             seq: f.delivery.seq,
-            subject: std::mem::take(&mut f.delivery.subject),
+            subject: std::mem::replace(
+                &mut f.delivery.subject,
+                async_nats::Subject::from_static(""),
+            ),
             headers: f.delivery.headers.take(),
             payload: std::mem::take(&mut f.delivery.payload),
             stored_at_ms: f.delivery.stored_at_ms,
@@ -483,7 +486,7 @@ async fn fill_gap(
                 next = message.sequence + 1;
                 filled.push(Delivery {
                     seq: StreamSeq(message.sequence),
-                    subject: message.subject.to_string(),
+                    subject: message.subject,
                     headers: Some(message.headers),
                     payload: message.payload,
                     stored_at_ms: i64::try_from(message.time.unix_timestamp_nanos() / 1_000_000)

@@ -235,15 +235,19 @@ impl Tracker {
     /// Applies one event to `ledger` (copying its session's state in on
     /// first touch, so a failed batch leaves the tracker as it was).
     pub fn apply(&self, ledger: &mut Ledger, observation: &Observation) {
-        let state = ledger
-            .sessions
-            .entry(observation.session.clone())
-            .or_insert_with(|| {
-                self.sessions
-                    .get(&observation.session)
-                    .cloned()
-                    .unwrap_or_default()
-            });
+        // Looked up before inserting: no key is cloned for a session
+        // already touched in this batch (nearly every event).
+        if !ledger.sessions.contains_key(&observation.session) {
+            let stored = self
+                .sessions
+                .get(&observation.session)
+                .cloned()
+                .unwrap_or_default();
+            ledger.sessions.insert(observation.session.clone(), stored);
+        }
+        let Some(state) = ledger.sessions.get_mut(&observation.session) else {
+            return;
+        };
         let mut effects = Effects::default();
         step(state, observation, &mut ledger.next_run, &mut effects);
         ledger.closed.extend(effects.closed);

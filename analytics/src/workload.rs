@@ -231,7 +231,11 @@ impl Player {
                 let gain = required * (0.3 + roll as f64 / 1000.0 * 0.5);
                 self.chips += gain;
                 // Losing: a round that fell short with no hands left.
-                if self.step % 8 == 5 && self.chips < required && roll.is_multiple_of(4) && self.ante < 9 {
+                if self.step % 8 == 5
+                    && self.chips < required
+                    && roll.is_multiple_of(4)
+                    && self.ante < 9
+                {
                     self.in_run = false;
                     self.hands = 0;
                     return self.state("GAME_OVER", true, now);

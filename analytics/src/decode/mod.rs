@@ -27,7 +27,7 @@ pub struct Delivery {
     /// Its stream sequence.
     pub seq: StreamSeq,
     /// Its subject.
-    pub subject: String,
+    pub subject: async_nats::Subject,
     /// Its headers.
     pub headers: Option<HeaderMap>,
     /// Its payload.
@@ -145,7 +145,7 @@ pub fn decode(delivery: Delivery) -> Decoded {
     let poison = |reason, detail: String| {
         Decoded::Poison(Poison {
             seq: delivery.seq,
-            subject: delivery.subject.clone(),
+            subject: delivery.subject.to_string(),
             reason,
             detail,
             payload: delivery.payload.clone(),
@@ -286,7 +286,7 @@ mod tests {
     fn delivery(subject: &str, payload: Bytes) -> Delivery {
         Delivery {
             seq: StreamSeq(7),
-            subject: subject.to_owned(),
+            subject: subject.into(),
             headers: None,
             payload,
             stored_at_ms: 1_000,
