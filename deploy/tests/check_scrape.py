@@ -7,7 +7,8 @@ ready, sends the gateway real BalatroMCP bodies, then checks:
 - every target of prometheus.local.yml is up (gateway, coordinator, analytics);
 - the key series exist: jimbot_build_info of each service, nats_connected = 1
   for each, the gateway's HTTP and event counters (the events just sent are
-  counted as stored), the latency histograms, the coordinator's capacity;
+  counted as stored), the latency histograms, the coordinator's capacity, analytics'
+  consumer position;
 - every alert rule evaluates without error, and none of the service alerts is
   pending or firing.
 """
@@ -138,6 +139,7 @@ def main() -> int:
             "http_requests_in_flight",
             'gateway_publish_ack_seconds_count{job="gateway"}',
             'coordinator_capacity{job="coordinator"}',
+            'analytics_consumer_pending{job="analytics"}',
         ):
             if not query(prometheus, expr):
                 raise CheckFailed(f"no series for {expr}")
@@ -147,7 +149,7 @@ def main() -> int:
         return True
 
     wait_for("the key series", 60, series_present)
-    print("prometheus-scrape: key series present (build info, nats_connected, HTTP and event counters, histograms, coordinator capacity)")
+    print("prometheus-scrape: key series present (build info, nats_connected, HTTP and event counters, histograms, coordinator capacity, analytics consumer)")
 
     def rules_evaluated() -> bool | None:
         _, body = http(f"{prometheus}/api/v1/rules")
