@@ -3,9 +3,10 @@
 //! with its last sequence in one transaction, then acknowledge.
 //!
 //! Exactly-once effect: a message at or below the committed sequence is
-//! acknowledged without being applied again. Batches are fetched one at a
-//! time and a failed batch is handed back (`Nak`) in order, so JetStream
-//! redelivers it before anything newer and no message is ever skipped.
+//! acknowledged without being applied again. No message is skipped: a
+//! failed batch is handed back (`Nak`) in order, and a message that arrives
+//! while older ones are still pending elsewhere (delivered to a process that
+//! died) makes the consumer read those from the stream first.
 
 use std::{
     collections::BTreeMap,
@@ -264,43 +265,36 @@ async fn pump(
         .get_consumer_from_stream(consumers::ANALYTICS, streams::GAME_EVENTS)
         .await
         .map_err(|e| ConsumeError::Fetch(e.to_string()))?;
-    // While one batch is applied, the next is fetched. Should the first
-    // fail, both are handed back in order, so nothing newer overtakes them.
-    let mut current = fetch(&consumer, shutdown, settings).await;
+    // Continuous pulls: while one batch is applied, the next arrives. Should
+    // a batch fail, it is handed back and this stream dropped; whatever it
+    // had buffered is read again from the stream as a gap (see `handle`).
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(settings.batch_size * 2)
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| ConsumeError::Fetch(e.to_string()))?;
     loop {
-        let (fetched, fetch_error) = current;
+        let (fetched, fetch_error) =
+            next_batch(&mut messages, shutdown, settings, processor, progress).await;
+        if !fetched.is_empty() {
+            let span = tracing::info_span!("analytics.batch", messages = fetched.len());
+            trace::link_messages(
+                &span,
+                fetched.iter().filter_map(|f| f.delivery.headers.as_ref()),
+            );
+            handle(&js, processor, fetched, progress)
+                .instrument(span)
+                .await?;
+        }
         if let Some(e) = fetch_error {
-            nak_all(&fetched).await;
             return Err(e);
         }
-        if fetched.is_empty() {
-            if shutdown.is_requested() {
-                return Ok(());
-            }
-            let last = processor
-                .lock()
-                .map(|p| p.last_seq())
-                .unwrap_or(StreamSeq(0));
-            progress.set(0, Duration::ZERO, last);
-            current = fetch(&consumer, shutdown, settings).await;
-            continue;
+        if shutdown.is_requested() {
+            return Ok(());
         }
-        let span = tracing::info_span!("analytics.batch", messages = fetched.len());
-        trace::link_messages(
-            &span,
-            fetched.iter().filter_map(|f| f.delivery.headers.as_ref()),
-        );
-        let handling = handle(&js, processor, fetched, progress).instrument(span);
-        let (handled, next) = if shutdown.is_requested() {
-            (handling.await, (Vec::new(), None))
-        } else {
-            tokio::join!(handling, fetch(&consumer, shutdown, settings))
-        };
-        if let Err(e) = handled {
-            nak_all(&next.0).await;
-            return Err(e);
-        }
-        current = next;
     }
 }
 
@@ -309,54 +303,66 @@ async fn nak_all(fetched: &[Fetched]) {
     acknowledge(fetched.iter().map(|f| (&f.acker, AckKind::Nak(None)))).await;
 }
 
-/// Fetches one batch; on shutdown, returns what has come so far.
-async fn fetch(
-    consumer: &PullConsumer,
+/// The next batch: waits for a first message (reporting an idle consumer
+/// as caught up meanwhile), then takes what follows until the batch is full
+/// or `batch_wait` has passed. On shutdown, returns what has come so far.
+async fn next_batch(
+    messages: &mut async_nats::jetstream::consumer::pull::Stream,
     shutdown: &Shutdown,
     settings: ConsumerSettings,
+    processor: &Arc<Mutex<Processor>>,
+    progress: &Progress,
 ) -> (Vec<Fetched>, Option<ConsumeError>) {
+    const IDLE_REPORT: Duration = Duration::from_secs(1);
     let mut fetched = Vec::with_capacity(settings.batch_size);
-    let mut batch = match consumer
-        .batch()
-        .max_messages(settings.batch_size)
-        .expires(settings.batch_wait)
-        .messages()
-        .await
-    {
-        Ok(batch) => batch,
-        Err(e) => return (fetched, Some(ConsumeError::Fetch(e.to_string()))),
-    };
-    loop {
+    let mut deadline = None;
+    while fetched.len() < settings.batch_size {
+        let wait = deadline.unwrap_or_else(|| tokio::time::Instant::now() + IDLE_REPORT);
         let next = tokio::select! {
-            next = batch.next() => next,
+            next = tokio::time::timeout_at(wait, messages.next()) => next,
             () = shutdown.requested() => return (fetched, None),
         };
-        match next {
-            Some(Ok(message)) => {
-                let Ok(info) = message.info() else {
-                    // Not a JetStream delivery: nothing to acknowledge.
-                    continue;
-                };
-                let (seq, pending) = (StreamSeq(info.stream_sequence), info.pending);
-                let stored_at_ms =
-                    i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-                let (message, acker) = message.split();
-                fetched.push(Fetched {
-                    delivery: Delivery {
-                        seq,
-                        subject: message.subject,
-                        headers: message.headers,
-                        payload: message.payload,
-                        stored_at_ms,
-                    },
-                    acker,
-                    pending,
-                });
+        let message = match next {
+            Ok(Some(Ok(message))) => message,
+            Ok(Some(Err(e))) => return (fetched, Some(ConsumeError::Fetch(e.to_string()))),
+            Ok(None) => {
+                return (
+                    fetched,
+                    Some(ConsumeError::Fetch("the message stream ended".to_owned())),
+                );
             }
-            Some(Err(e)) => return (fetched, Some(ConsumeError::Fetch(e.to_string()))),
-            None => return (fetched, None),
-        }
+            Err(_elapsed) if deadline.is_some() => break,
+            Err(_elapsed) => {
+                let last = processor
+                    .lock()
+                    .map(|p| p.last_seq())
+                    .unwrap_or(StreamSeq(0));
+                progress.set(0, Duration::ZERO, last);
+                continue;
+            }
+        };
+        let Ok(info) = message.info() else {
+            // Not a JetStream delivery: nothing to acknowledge.
+            continue;
+        };
+        let (seq, pending) = (StreamSeq(info.stream_sequence), info.pending);
+        let stored_at_ms =
+            i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let (message, acker) = message.split();
+        fetched.push(Fetched {
+            delivery: Delivery {
+                seq,
+                subject: message.subject,
+                headers: message.headers,
+                payload: message.payload,
+                stored_at_ms,
+            },
+            acker,
+            pending,
+        });
+        deadline.get_or_insert_with(|| tokio::time::Instant::now() + settings.batch_wait);
     }
+    (fetched, None)
 }
 
 async fn handle(

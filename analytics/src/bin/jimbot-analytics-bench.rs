@@ -126,6 +126,9 @@ async fn main() -> anyhow::Result<()> {
         state.bytes / state.messages.max(1)
     );
 
+    let baseline = baseline(&js, args.events).await?;
+    eprintln!("baseline: pull and acknowledge only, {baseline:.0} events/s");
+
     let settings = ConsumerSettings {
         batch_size: args.batch_size,
         batch_wait: args.batch_wait,
@@ -193,6 +196,9 @@ async fn main() -> anyhow::Result<()> {
         rates.len()
     );
     println!(
+        "| baseline: the same backlog pulled and acknowledged one by one, nothing applied | {baseline:.0} events/s |"
+    );
+    println!(
         "| live at {} events/s for {:?}: publish-ack to commit | p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} events) |",
         args.rate, args.live_duration, lags.p50, lags.p99, lags.max, lags.count
     );
@@ -200,7 +206,8 @@ async fn main() -> anyhow::Result<()> {
         println!(
             "{}",
             json!({"bench": "analytics_catchup", "events": args.events, "sessions": args.sessions,
-                   "batch_size": args.batch_size, "runs": rates, "median_events_per_sec": median_rate})
+                   "batch_size": args.batch_size, "runs": rates, "median_events_per_sec": median_rate,
+                   "baseline_events_per_sec": baseline})
         );
         println!(
             "{}",
@@ -209,6 +216,37 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What JetStream alone allows: an ephemeral consumer with explicit acks
+/// pulling the backlog (continuous pulls) and acknowledging each message,
+/// with no decoding or database.
+async fn baseline(js: &jetstream::Context, count: usize) -> anyhow::Result<f64> {
+    use futures::StreamExt as _;
+    let stream = js.get_stream(streams::GAME_EVENTS).await?;
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            max_ack_pending: 10_000,
+            ..Default::default()
+        })
+        .await?;
+    let started = Instant::now();
+    let mut messages = consumer.messages().await?;
+    let mut seen = 0;
+    while seen < count {
+        let message = messages.next().await.context("stream ended")??;
+        message
+            .ack()
+            .await
+            .map_err(|e| anyhow::anyhow!("ack: {e}"))?;
+        seen += 1;
+    }
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "event counts are far below 2^52"
+    )]
+    Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Stores `count` events, keeping a bounded number of acknowledgements open.
