@@ -93,3 +93,41 @@ async fn redelivering_every_applied_message_changes_nothing() {
     consumer.abort().await;
     common::assert_same(&dump(&harness.db()), &before);
 }
+
+#[tokio::test]
+async fn a_batch_the_database_refuses_is_handed_back_and_applied_once_later() {
+    let expected = clean_pass().await;
+
+    let harness = Harness::start().await;
+    let batches = game::scripted();
+    let (first, rest) = batches.split_at(batches.len() / 2);
+    for (session, events) in first {
+        harness.post_batch(session, events).await;
+    }
+    let consumer = harness.start_consumer().await;
+    consumer.wait_applied(harness.stream_last_seq().await).await;
+
+    // Another writer holds the database: the next commits fail (after the
+    // busy timeout) and their batches are handed back for redelivery.
+    let blocker = rusqlite::Connection::open(harness.db()).expect("open");
+    blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    for (session, events) in rest {
+        harness.post_batch(session, events).await;
+    }
+    let stream = harness.js.get_stream("GAME_EVENTS").await.expect("stream");
+    let mut durable: PullConsumer = stream.get_consumer("analytics").await.expect("consumer");
+    let started = Instant::now();
+    while durable.info().await.expect("info").num_redelivered == 0 {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the refused batch was not handed back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    blocker.execute_batch("ROLLBACK").expect("unlock");
+    drop(blocker);
+
+    consumer.wait_applied(harness.stream_last_seq().await).await;
+    consumer.abort().await;
+    common::assert_same(&dump(&harness.db()), &expected);
+}
