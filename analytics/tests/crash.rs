@@ -151,6 +151,26 @@ async fn a_kill_during_a_batch_leaves_a_consistent_database_that_a_restart_compl
 
     let mut service = Service::spawn(&harness);
     service.wait_applied(EVENTS as u64).await;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], service.port));
+    let (_, metrics) = jimbot_service::testing::http_get(addr, "/metrics")
+        .await
+        .expect("metrics");
+    for expected in [
+        "analytics_events_total{type=\"GAME_STATE\"}",
+        "analytics_runs_finished_total{outcome=\"lost\"}",
+        "analytics_runs_started_total",
+        "analytics_win_rate",
+        "analytics_mean_final_ante",
+        "analytics_consumer_pending",
+        "analytics_consumer_lag_seconds",
+        "analytics_batch_duration_seconds_bucket",
+        &format!("analytics_last_applied_sequence {EVENTS}"),
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "/metrics lacks {expected}:\n{metrics}"
+        );
+    }
     service.child.start_kill().expect("kill");
     let _ = service.child.wait().await;
     common::assert_same(&dump(&harness.db()), &expected);
