@@ -42,6 +42,7 @@ pub async fn build(started: Started, resources: ResourcesConfig) -> App {
         Ok(task) => app = app.with_task("request-queue", task),
         Err(e) => tracing::error!(error = %e, "request queue not consumed"),
     }
-    let server = ResourceCoordinatorServer::new(GrpcApi::new(coordinator, shutdown));
+    let server = ResourceCoordinatorServer::new(GrpcApi::new(coordinator, shutdown))
+        .max_decoding_message_size(nats_api::MAX_REQUEST_BYTES);
     app.with_grpc(tonic::service::Routes::new(server), &[GRPC_SERVICE])
 }

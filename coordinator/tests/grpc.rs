@@ -550,3 +550,15 @@ async fn sigterm_answers_waiting_requests_and_exits_cleanly() {
     assert_eq!(denial.reason, v1::DenialReason::ShuttingDown as i32);
     assert!(denial.retry_after.is_some());
 }
+
+#[tokio::test]
+async fn an_oversized_request_is_refused_and_changes_nothing() {
+    let server = NatsServer::start().await.expect("nats");
+    let mut c = start(&server, SMALL).await;
+    let before = state(&mut c.grpc).await;
+    let mut request = acquire("cpu", 1, Priority::High, "x");
+    request.request_id = "r".repeat(128 * 1024);
+    let status = c.grpc.acquire(request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+    assert_eq!(state(&mut c.grpc).await, before);
+}
