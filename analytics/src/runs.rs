@@ -14,6 +14,12 @@ use crate::{
 /// Beating this ante's boss blind wins the game (vanilla Balatro).
 pub const WIN_ANTE: i64 = 8;
 
+/// A GAME_STATE whose clock is this far behind the newest one comes from a
+/// restarted game process whose start went unseen (its `connection_test` is
+/// never retried, its initial state can be evicted from the mod's buffer),
+/// not from a re-send: the mod's buffer holds 1,000 events, minutes of play.
+pub const CLOCK_RESTART_MS: f64 = 30.0 * 60.0 * 1000.0;
+
 /// What is known about one session between batches (stored as JSON in the
 /// `sessions` table, so a restart continues exactly where it stopped).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -292,6 +298,7 @@ fn step(state: &mut SessionState, o: &Observation, next_run: &mut i64, fx: &mut 
     };
     if let (Some(ts), Some(newest)) = (o.client_ts, state.clock_ms)
         && ts < newest
+        && newest - ts <= CLOCK_RESTART_MS
     {
         fx.stale += 1;
         if let Some(run) = &mut state.open {
@@ -624,6 +631,20 @@ mod tests {
         // A restarted game's clock starts low again: its initial state counts.
         let restarted = s.feed_at(state(Phase::InRun, 1, 1, 0.0, None), true, 10.0);
         assert_eq!((restarted.stale, restarted.started), (0, 1));
+    }
+
+    #[test]
+    fn a_clock_far_behind_is_a_restarted_game_not_a_re_send() {
+        let mut s = Script::new();
+        s.feed_at(
+            state(Phase::InRun, 5, 14, 0.0, None),
+            true,
+            4.0 * CLOCK_RESTART_MS,
+        );
+        // No initial state seen: the game restarted and is at ante 1 again.
+        let restarted = s.feed_at(state(Phase::InRun, 1, 1, 0.0, None), false, 2_000.0);
+        assert_eq!((restarted.stale, restarted.started), (0, 1));
+        assert_eq!(restarted.closed[0].outcome, Outcome::Abandoned);
     }
 
     #[test]
