@@ -188,6 +188,7 @@ pub fn lease(lease: &Lease) -> v1::Lease {
             .as_ref()
             .map(Ident::to_string)
             .unwrap_or_default(),
+        device: lease.device.clone().unwrap_or_default(),
     }
 }
 

@@ -220,7 +220,7 @@ async fn hostile_requests_get_clear_answers_and_change_nothing() {
             v1::DenialReason::UnknownResource,
         ),
         (
-            acquire(&"r".repeat(100_000), 1, Priority::High, "x"),
+            acquire(&"r".repeat(60_000), 1, Priority::High, "x"),
             v1::DenialReason::UnknownResource,
         ),
         (

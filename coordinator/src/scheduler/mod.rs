@@ -102,6 +102,9 @@ pub struct Lease {
     pub duration: Duration,
     /// Idempotency key it was requested with.
     pub request_id: Option<Ident>,
+    /// The device a GPU memory lease is placed on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl Lease {
@@ -278,7 +281,39 @@ struct Resource {
     max_lease: Option<Duration>,
     /// Checked against the machine's available memory.
     machine_memory: bool,
+    /// For GPU memory: each grant is placed on one device with room for it.
+    devices: Vec<Device>,
     waiting: Vec<Waiter>,
+}
+
+#[derive(Debug, Clone)]
+struct Device {
+    name: String,
+    capacity: u64,
+    allocated: u64,
+}
+
+impl Resource {
+    /// The device a grant of `quantity` goes to: the one with the least room
+    /// that still fits it (keeping large holes for large requests), the
+    /// first such on ties. `Some(None)` for resources without devices;
+    /// `None` when no device has room.
+    fn placement(&self, quantity: u64) -> Option<Option<usize>> {
+        if self.devices.is_empty() {
+            return Some(None);
+        }
+        self.devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.capacity - d.allocated >= quantity)
+            .min_by_key(|(i, d)| (d.capacity - d.allocated, *i))
+            .map(|(i, _)| Some(i))
+    }
+
+    fn device_mut(&mut self, name: Option<&str>) -> Option<&mut Device> {
+        let name = name?;
+        self.devices.iter_mut().find(|d| d.name == name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -347,6 +382,7 @@ impl Scheduler {
             max_quantity: capacity,
             max_lease: None,
             machine_memory: false,
+            devices: Vec::new(),
             waiting: Vec::new(),
         };
         let mut resources = Vec::new();
@@ -360,6 +396,15 @@ impl Scheduler {
                 gpu.devices.iter().map(|d| d.memory).sum(),
             );
             memory.max_quantity = gpu.devices.iter().map(|d| d.memory).max().unwrap_or(0);
+            memory.devices = gpu
+                .devices
+                .iter()
+                .map(|d| Device {
+                    name: d.name.clone(),
+                    capacity: d.memory,
+                    allocated: 0,
+                })
+                .collect();
             resources.push(memory);
         }
         let mut memory = pool(names::MEMORY, "bytes", config.memory_budget);
@@ -414,6 +459,9 @@ impl Scheduler {
                 && matches!(resource.limit, Limit::Pool { .. })
             {
                 resource.allocated = resource.allocated.saturating_add(lease.quantity);
+                if let Some(device) = resource.device_mut(lease.device.as_deref()) {
+                    device.allocated = device.allocated.saturating_add(lease.quantity);
+                }
             }
             if let Some(request_id) = &lease.request_id {
                 self.by_request
@@ -633,7 +681,9 @@ impl Scheduler {
         let resource = &self.resources[index];
         match &resource.limit {
             Limit::Pool { capacity } => {
-                if resource.allocated.saturating_add(request.quantity) > *capacity {
+                if resource.allocated.saturating_add(request.quantity) > *capacity
+                    || resource.placement(request.quantity).is_none()
+                {
                     return Fit::Later(None);
                 }
                 if resource.machine_memory
@@ -724,8 +774,15 @@ impl Scheduler {
     fn grant(&mut self, index: usize, waiter: Waiter, now: At) {
         let request = waiter.request;
         let resource = &mut self.resources[index];
+        let mut device = None;
         match &mut resource.limit {
-            Limit::Pool { .. } => resource.allocated += request.quantity,
+            Limit::Pool { .. } => {
+                resource.allocated += request.quantity;
+                if let Some(Some(i)) = resource.placement(request.quantity) {
+                    resource.devices[i].allocated += request.quantity;
+                    device = Some(resource.devices[i].name.clone());
+                }
+            }
             Limit::Rate(gcra) => {
                 if gcra.take(request.quantity, request.priority, now).is_err() {
                     debug_assert!(false, "granted a quota request that did not fit");
@@ -755,6 +812,7 @@ impl Scheduler {
             expires_at: now.plus(request.lease_duration),
             duration: request.lease_duration,
             request_id: request.request_id,
+            device,
         };
         if let Some(request_id) = &lease.request_id {
             self.by_request
@@ -867,6 +925,9 @@ impl Scheduler {
             && matches!(resource.limit, Limit::Pool { .. })
         {
             resource.allocated = resource.allocated.saturating_sub(lease.quantity);
+            if let Some(device) = resource.device_mut(lease.device.as_deref()) {
+                device.allocated = device.allocated.saturating_sub(lease.quantity);
+            }
         }
         lease
     }

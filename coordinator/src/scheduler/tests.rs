@@ -506,3 +506,41 @@ fn a_request_id_may_be_used_again_once_its_lease_is_gone() {
     let second = grants(&s.take_effects())[0].1.clone();
     assert!(second.token() > first.token());
 }
+
+#[test]
+fn gpu_memory_is_placed_on_one_device_with_room() {
+    let mut s = scheduler(); // devices gpu0 = 600, gpu1 = 400
+    s.acquire(0, request("gpu_memory", 350, Priority::High, "a"), at(0));
+    s.acquire(1, request("gpu_memory", 350, Priority::High, "b"), at(0));
+    let placed: Vec<_> = grants(&s.take_effects())
+        .into_iter()
+        .map(|(_, l)| l.device.unwrap())
+        .collect();
+    // The tightest fit first, keeping the large hole for a large request.
+    assert_eq!(placed, ["gpu1", "gpu0"]);
+    // 300 bytes are free in total, but no device has 300 left.
+    s.acquire(2, request("gpu_memory", 300, Priority::High, "c"), at(0));
+    assert!(s.take_effects().is_empty(), "waits");
+    let on_gpu1 = s.status(&["gpu_memory".to_owned()], at(0)).remove(0).leases[0].clone();
+    s.release(3, on_gpu1.id, &on_gpu1.holder, at(1));
+    let granted = grants(&s.take_effects());
+    assert_eq!(granted[0].1.device.as_deref(), Some("gpu1"));
+    // Restored leases take their device's room again.
+    let leases = s
+        .status(&[], at(1))
+        .into_iter()
+        .flat_map(|r| r.leases)
+        .collect();
+    let mut restored = scheduler();
+    restored.restore(s.fencing_counter(), &[], leases);
+    restored.acquire(4, request("gpu_memory", 300, Priority::High, "d"), at(2));
+    assert!(restored.take_effects().is_empty(), "no device has 300 left");
+}
+
+#[test]
+fn leases_stored_before_devices_were_recorded_still_load() {
+    let stored = r#"{"id":"l-3","resource":"cpu","holder":"a","quantity":1,"priority":"high",
+        "granted_at":0,"expires_at":1000,"duration":1,"request_id":null}"#;
+    let lease: Lease = serde_json::from_str(stored).unwrap();
+    assert_eq!(lease.device, None);
+}
