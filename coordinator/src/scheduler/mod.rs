@@ -21,7 +21,10 @@
 //! - Quotas (the Claude API) follow [`quota::Gcra`]; a granted call is used
 //!   up, and releasing its lease gives nothing back.
 
+mod answer;
+mod lease;
 pub mod quota;
+mod resource;
 
 use std::{
     collections::{BTreeSet, HashMap, VecDeque},
@@ -32,7 +35,11 @@ use crate::{
     config::ResourcesConfig,
     domain::{At, FencingToken, Ident, LeaseId, Priority},
 };
+pub use answer::{Denial, DenialReason, Effect, LeaseFailure, LeaseFailureReason};
+pub use lease::{Acquire, Lease, Ticket};
 use quota::Gcra;
+pub use resource::ResourceStatus;
+use resource::{Device, Limit, Resource, Waiter};
 
 /// Resource names.
 pub mod names {
@@ -58,293 +65,8 @@ const EXPIRED_REMEMBERED: usize = 100_000;
 /// How soon a request denied for lack of machine memory may try again.
 const MACHINE_MEMORY_RETRY: Duration = Duration::from_secs(1);
 
-/// One request's reply slot, chosen by the caller.
-pub type Ticket = u64;
-
-/// A request for a lease, parsed (see [`crate::convert`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acquire {
-    /// Resource name.
-    pub resource: String,
-    /// In the resource's unit.
-    pub quantity: u64,
-    /// Urgency.
-    pub priority: Priority,
-    /// Who will hold the lease.
-    pub holder: Ident,
-    /// How long the lease lasts unless renewed.
-    pub lease_duration: Duration,
-    /// How long to wait for capacity; zero: answer at once.
-    pub wait_timeout: Duration,
-    /// Idempotency key.
-    pub request_id: Option<Ident>,
-}
-
-/// A granted lease.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Lease {
-    /// Its id (`l-<fencing token>`).
-    pub id: LeaseId,
-    /// Resource name.
-    pub resource: String,
-    /// Holder.
-    pub holder: Ident,
-    /// Quantity, in the resource's unit.
-    pub quantity: u64,
-    /// Priority it was requested with.
-    pub priority: Priority,
-    /// When granted.
-    pub granted_at: At,
-    /// When it expires unless renewed.
-    pub expires_at: At,
-    /// Its duration, applied again by a renewal that names none.
-    #[serde(with = "millis")]
-    pub duration: Duration,
-    /// Idempotency key it was requested with.
-    pub request_id: Option<Ident>,
-    /// The device a GPU memory lease is placed on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
-}
-
-impl Lease {
-    /// Its fencing token.
-    pub fn token(&self) -> FencingToken {
-        self.id.token()
-    }
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
-}
-
-/// Why an acquire was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DenialReason {
-    /// No such resource.
-    UnknownResource,
-    /// Zero, or more than the resource could ever grant.
-    InvalidQuantity,
-    /// Lease duration or wait timeout out of range.
-    InvalidDuration,
-    /// Did not fit within the wait timeout.
-    Timeout,
-    /// The quota has no calls left for now.
-    QuotaExhausted,
-    /// Fits the budget but not the machine's available memory.
-    InsufficientSystemMemory,
-    /// A malformed request.
-    InvalidArgument,
-    /// The coordinator is stopping.
-    ShuttingDown,
-}
-
-/// An acquire's refusal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denial {
-    /// Why.
-    pub reason: DenialReason,
-    /// For people.
-    pub message: String,
-    /// When trying again may succeed; `None` when it never will.
-    pub retry_after: Option<Duration>,
-}
-
-impl Denial {
-    /// A refusal that retrying will not change.
-    pub fn permanent(reason: DenialReason, message: impl Into<String>) -> Self {
-        Self {
-            reason,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-}
-
-/// Why a renew or release failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaseFailureReason {
-    /// No such lease (never granted, released, or expired long ago).
-    NotFound,
-    /// It expired and its capacity was reclaimed.
-    Expired,
-    /// Another holder's lease.
-    NotHolder,
-    /// Renewal duration out of range.
-    InvalidDuration,
-    /// A GPU time slice others are waiting for.
-    Preempted,
-}
-
-/// A renew's or release's failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseFailure {
-    /// Why.
-    pub reason: LeaseFailureReason,
-    /// For people.
-    pub message: String,
-}
-
-/// What changed, for the actor to persist, publish and answer, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// A lease was granted to these tickets. `fresh` is false when the
-    /// request id matched a lease that already existed.
-    Granted {
-        /// Who to answer.
-        tickets: Vec<Ticket>,
-        /// The lease.
-        lease: Lease,
-        /// A new lease (to persist) rather than a repeated request.
-        fresh: bool,
-    },
-    /// An acquire was refused (at once, or after waiting).
-    Denied {
-        /// Who to answer.
-        tickets: Vec<Ticket>,
-        /// Why.
-        denial: Denial,
-        /// The resource asked for (as given).
-        resource: String,
-    },
-    /// A lease was renewed.
-    Renewed {
-        /// Who to answer.
-        ticket: Ticket,
-        /// The lease, with its new expiry.
-        lease: Lease,
-    },
-    /// A lease was released.
-    Released {
-        /// Who to answer.
-        ticket: Ticket,
-        /// The lease as it was.
-        lease: Lease,
-    },
-    /// A renew or release failed; nothing changed.
-    LeaseFailed {
-        /// Who to answer.
-        ticket: Ticket,
-        /// Why.
-        failure: LeaseFailure,
-    },
-    /// A lease expired and its capacity was reclaimed.
-    Expired {
-        /// The lease.
-        lease: Lease,
-    },
-    /// Fencing tokens up to `up_to` may be handed out; persist before any
-    /// grant that follows is answered.
-    FencingReserved {
-        /// The new high-water mark.
-        up_to: u64,
-    },
-    /// A quota's state changed.
-    QuotaUsed {
-        /// The resource.
-        resource: String,
-        /// Its new theoretical arrival time.
-        tat: At,
-    },
-}
-
 /// How many fencing tokens are reserved per persisted high-water mark.
 pub const FENCING_BLOCK: u64 = 1024;
-
-#[derive(Debug, Clone)]
-enum Limit {
-    /// A fixed amount, returned on release.
-    Pool { capacity: u64 },
-    /// A replenishing rate, used up by grants.
-    Rate(Gcra),
-}
-
-#[derive(Debug, Clone)]
-struct Resource {
-    name: &'static str,
-    unit: &'static str,
-    limit: Limit,
-    allocated: u64,
-    /// Largest single grant (a GPU memory grant must fit one device).
-    max_quantity: u64,
-    /// Leases last at most this long (GPU time slices).
-    max_lease: Option<Duration>,
-    /// Checked against the machine's available memory.
-    machine_memory: bool,
-    /// For GPU memory: each grant is placed on one device with room for it.
-    devices: Vec<Device>,
-    waiting: Vec<Waiter>,
-}
-
-#[derive(Debug, Clone)]
-struct Device {
-    name: String,
-    capacity: u64,
-    allocated: u64,
-}
-
-impl Resource {
-    /// The device a grant of `quantity` goes to: the one with the least room
-    /// that still fits it (keeping large holes for large requests), the
-    /// first such on ties. `Some(None)` for resources without devices;
-    /// `None` when no device has room.
-    fn placement(&self, quantity: u64) -> Option<Option<usize>> {
-        if self.devices.is_empty() {
-            return Some(None);
-        }
-        self.devices
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.capacity - d.allocated >= quantity)
-            .min_by_key(|(i, d)| (d.capacity - d.allocated, *i))
-            .map(|(i, _)| Some(i))
-    }
-
-    fn device_mut(&mut self, name: Option<&str>) -> Option<&mut Device> {
-        let name = name?;
-        self.devices.iter_mut().find(|d| d.name == name)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Waiter {
-    tickets: Vec<Ticket>,
-    request: Acquire,
-    arrived: At,
-    deadline: At,
-    seq: u64,
-}
-
-/// One resource's state, for status and metrics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceStatus {
-    /// Name.
-    pub name: &'static str,
-    /// Unit of the amounts.
-    pub unit: &'static str,
-    /// Capacity (for quotas: the burst).
-    pub capacity: u64,
-    /// Held by leases (for quotas: calls used and not yet replenished).
-    pub allocated: u64,
-    /// Free now.
-    pub available: u64,
-    /// Waiting requests and their quantity per (requested) priority.
-    pub waiting: Vec<(Priority, u64, u64)>,
-    /// Live leases, oldest first.
-    pub leases: Vec<Lease>,
-    /// For quotas without a call free: when the next one is.
-    pub next_available_in: Option<Duration>,
-}
 
 /// The state machine.
 #[derive(Debug)]
