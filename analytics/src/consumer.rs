@@ -476,7 +476,7 @@ async fn fill_gap(
     from: u64,
     to: u64,
 ) -> Result<Vec<Delivery>, ConsumeError> {
-    use async_nats::jetstream::stream::DirectGetErrorKind;
+    use async_nats::jetstream::stream::RawMessageErrorKind;
     let stream = js
         .get_stream(streams::GAME_EVENTS)
         .await
@@ -484,8 +484,10 @@ async fn fill_gap(
     let mut filled = Vec::new();
     let mut next = from;
     while next < to {
+        // Read through the stream leader, not a direct get a lagging
+        // replica might answer: a message missed here would be lost.
         match stream
-            .direct_get_next_for_subject(subject::game_all(), Some(next))
+            .get_first_raw_message_by_subject(subject::game_all(), next)
             .await
         {
             Ok(message) if message.sequence < to => {
@@ -500,7 +502,7 @@ async fn fill_gap(
                 });
             }
             Ok(_) => break,
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => break,
+            Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => break,
             Err(e) => {
                 return Err(ConsumeError::Fetch(format!(
                     "reading a gap from the stream: {e}"

@@ -149,6 +149,19 @@ async fn a_kill_during_a_batch_leaves_a_consistent_database_that_a_restart_compl
         "events counted match the committed sequence"
     );
 
+    // Messages the killed process received but never acknowledged stay
+    // pending until the ack wait (30 s) runs out; the restarted one must not
+    // wait for them, nor skip them: it reads them from the stream.
+    let mut durable: async_nats::jetstream::consumer::PullConsumer = harness
+        .js
+        .get_stream("GAME_EVENTS")
+        .await
+        .expect("stream")
+        .get_consumer("analytics")
+        .await
+        .expect("consumer");
+    let left_pending = durable.info().await.expect("info").num_ack_pending;
+
     let mut service = Service::spawn(&harness);
     service.wait_applied(EVENTS as u64).await;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], service.port));
@@ -169,6 +182,12 @@ async fn a_kill_during_a_batch_leaves_a_consistent_database_that_a_restart_compl
         assert!(
             metrics.contains(expected),
             "/metrics lacks {expected}:\n{metrics}"
+        );
+    }
+    if left_pending > 0 {
+        assert!(
+            metrics.contains("analytics_gap_filled_total"),
+            "{left_pending} messages were pending, yet no gap was filled:\n{metrics}"
         );
     }
     service.child.start_kill().expect("kill");
