@@ -46,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         Listen::http(&config.analytics.http_addr),
         &config.common,
         |started| async move {
+            jimbot_analytics::metrics::describe();
             let router = api::router(ApiState::new(reader, progress.clone())).fallback(not_found);
             App::new(router).with_task(
                 "consumer",

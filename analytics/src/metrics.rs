@@ -39,6 +39,44 @@ pub const GAP_FILLED: &str = "analytics_gap_filled_total";
 /// Counter: batches that failed and were handed back for redelivery.
 pub const BATCH_FAILURES: &str = "analytics_batch_failures_total";
 
+/// Gives every metric its help text on `/metrics`.
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(EVENTS, "Game events applied, by type");
+    describe_counter!(
+        DEAD_LETTERS,
+        "Messages terminated and dead-lettered, by reason"
+    );
+    describe_counter!(REDELIVERED, "Deliveries of messages already applied");
+    describe_counter!(STALE_STATES, "GAME_STATEs older than one already applied");
+    describe_gauge!(
+        PENDING,
+        "Messages in GAME_EVENTS not yet delivered to the consumer"
+    );
+    describe_gauge!(
+        LAG,
+        Unit::Seconds,
+        "Age of the newest applied message when applied"
+    );
+    describe_gauge!(LAST_SEQ, "The last applied GAME_EVENTS sequence");
+    describe_histogram!(
+        BATCH_SECONDS,
+        Unit::Seconds,
+        "Time to apply, commit and acknowledge a batch"
+    );
+    describe_counter!(BATCH_MESSAGES, "Messages in committed batches");
+    describe_counter!(RUNS_STARTED, "Runs started");
+    describe_counter!(RUNS_FINISHED, "Runs finished, by outcome");
+    describe_gauge!(RUNS_OPEN, "Runs in progress");
+    describe_gauge!(WIN_RATE, "Won over finished runs");
+    describe_gauge!(MEAN_FINAL_ANTE, "Mean final ante of finished runs");
+    describe_counter!(
+        BATCH_FAILURES,
+        "Batches handed back for redelivery after a failure"
+    );
+    describe_counter!(GAP_FILLED, "Messages read from the stream to fill a gap");
+}
+
 /// Records what a committed batch did.
 pub fn batch_committed(
     messages: usize,
