@@ -3,8 +3,8 @@
 # default, and `sync_interval: always` as in production) it starts a fresh
 # nats-server with file storage, then measures, each against a freshly
 # started release gateway: single-event ingest, 50-event batches, the
-# realistic many-instance profile; and the same batches published straight
-# to JetStream (the baseline). Prints one table; rows are also left as JSON
+# realistic many-instance profile, the replay of a 1,000,000-event session;
+# and the same batches published straight to JetStream (the baseline). Prints one table; rows are also left as JSON
 # in target/bench/. Never part of `just test`.
 set -euo pipefail
 
@@ -54,6 +54,7 @@ for sync in default always; do
     local http_port
     http_port=$(free_port)
     RUST_LOG=warn target/release/jimbot-gateway --http-addr "127.0.0.1:$http_port" \
+      --grpc-addr "127.0.0.1:$(free_port)" \
       --nats-url "$nats_url" --max-in-flight 2048 > "$out/gateway-$sync-$name.log" 2>&1 &
     local gateway_pid=$!
     wait_http "http://127.0.0.1:$http_port/health/ready"
@@ -73,6 +74,9 @@ for sync in default always; do
   run_gateway_row realistic --mode realistic --instances 200
   if [[ $sync == default ]]; then
     run_gateway_row single-256 --mode single --instances 256
+    # Stores a 1,000,000-event session straight into JetStream, then reads
+    # it back through the gateway as NDJSON.
+    run_gateway_row replay --mode replay --replay-events "${BENCH_REPLAY_EVENTS:-1000000}"
   fi
   loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
     --json "$out/$sync-baseline.json"

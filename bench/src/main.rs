@@ -5,6 +5,7 @@
 
 mod baseline;
 mod gateway;
+mod replay;
 mod stats;
 mod verify;
 mod workload;
@@ -58,6 +59,9 @@ struct RunArgs {
     /// How long to run.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     duration: Duration,
+    /// Events in the replayed session (replay mode).
+    #[arg(long, default_value_t = 1_000_000)]
+    replay_events: u64,
     /// Stop each instance after this many events instead.
     #[arg(long)]
     events_per_instance: Option<u64>,
@@ -89,6 +93,9 @@ enum Mode {
     Realistic,
     /// The batch mix straight to JetStream.
     Baseline,
+    /// Store one session of `--replay-events` straight to JetStream, then
+    /// read it back through the gateway as NDJSON.
+    Replay,
 }
 
 /// When a worker stops.
@@ -147,6 +154,33 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(rate) => bail!("--rate must be a positive number, got {rate}"),
         None => None,
     };
+    if let Mode::Replay = args.mode {
+        let session = format!("{run_id}-replay");
+        let (tally, elapsed) = replay::run(
+            &js,
+            &templates,
+            &args.gateway,
+            &session,
+            args.replay_events,
+            args.window,
+        )
+        .await?;
+        let lines: u64 = tally.stored.values().sum();
+        let verified = lines == args.replay_events;
+        if !verified {
+            eprintln!(
+                "verification: replayed {lines} of {} events",
+                args.replay_events
+            );
+        }
+        let name = format!("replay {}-event session to NDJSON", args.replay_events);
+        return finish(
+            &args,
+            Row::new(&name, &args.sync, &tally, elapsed, verified),
+            before,
+            verified,
+        );
+    }
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     let encoded = Arc::new(baseline::encode(&templates));
@@ -163,6 +197,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     session,
                 ));
             }
+            Mode::Replay => unreachable!("handled above"),
             mode => {
                 let shape = match mode {
                     Mode::Single => gateway::Shape::Single,
@@ -204,19 +239,30 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         Mode::Realistic => format!("gateway realistic x{}", args.instances),
         Mode::Baseline => format!("baseline batch-{} x{}", args.batch_size, args.instances),
+        Mode::Replay => unreachable!("handled above"),
     };
-    let mut row = Row::new(&name, &args.sync, &tally, elapsed, mismatches.is_empty());
-    if let (Some(pid), Some(before)) = (args.watch_pid, before) {
+    let row = Row::new(&name, &args.sync, &tally, elapsed, mismatches.is_empty());
+    finish(&args, row, before, mismatches.is_empty())
+}
+
+/// Adds the service's CPU and memory to `row`, prints it and saves it.
+fn finish(
+    args: &RunArgs,
+    mut row: Row,
+    cpu_before: Option<f64>,
+    verified: bool,
+) -> anyhow::Result<()> {
+    if let (Some(pid), Some(before)) = (args.watch_pid, cpu_before) {
         let cpu = process_cpu_seconds(pid)? - before;
         row.cpu_s_per_1k_events = Some(cpu / (row.events.max(1) as f64) * 1000.0);
         row.peak_rss_mib = Some(peak_rss_mib(pid)?);
     }
     print!("{}", stats::table(std::slice::from_ref(&row)));
-    if let Some(path) = args.json {
-        std::fs::write(&path, serde_json::to_string_pretty(&row)?)
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&row)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    if !mismatches.is_empty() {
+    if !verified {
         bail!("the stream does not hold exactly the acknowledged events");
     }
     Ok(())

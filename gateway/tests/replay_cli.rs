@@ -92,6 +92,33 @@ async fn export_then_publish_recreates_the_session_and_a_second_publish_stores_n
         "nothing new"
     );
 
+    // A type filter.
+    let states = dir.path().join("states.ndjson");
+    let output = replay(
+        &app,
+        &[
+            "export",
+            "original",
+            "--types",
+            "game_state,HEARTBEAT",
+            "-o",
+            states.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let exported = std::fs::read(&states).unwrap();
+    let expected = original
+        .iter()
+        .filter(|(subject, _)| subject.ends_with(".game_state") || subject.ends_with(".heartbeat"))
+        .count();
+    assert!(expected > 0);
+    let lines: Vec<_> = exported
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), expected);
+
     // Straight from the stored session, a range of it.
     let sequences: Vec<u64> = app
         .stored("GAME_EVENTS", "jimbot.game.original.")

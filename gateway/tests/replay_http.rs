@@ -326,3 +326,55 @@ async fn server_sent_events_follow_new_events_and_leave_no_consumer() {
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+#[tokio::test]
+async fn a_session_larger_than_a_fetch_batch_replays_completely_in_order() {
+    use prost::Message as _;
+
+    let app = spawn_app().await;
+    // 10,000 events of `big`, with another session's events in between, so
+    // the reader spans several fetches and skips what it must not return.
+    let mut acks = Vec::new();
+    for i in 0..10_000u32 {
+        for session in ["big", "noise"] {
+            if session == "noise" && i % 3 != 0 {
+                continue;
+            }
+            let original = format!("{{\"type\":\"HEARTBEAT\",\"event_id\":\"{session}-{i}\"}}");
+            let event = jimbot_schemas::v1::Event {
+                event_id: format!("{session}-{i}"),
+                r#type: jimbot_schemas::v1::EventType::Heartbeat.into(),
+                type_name: "HEARTBEAT".to_owned(),
+                original_json: original.into_bytes().into(),
+                ..Default::default()
+            };
+            let subject = format!("jimbot.game.{session}.heartbeat");
+            acks.push(
+                app.js
+                    .publish(subject, event.encode_to_vec().into())
+                    .await
+                    .expect("publish"),
+            );
+            // Bounded: the context limits acknowledgements in flight.
+            if acks.len() == 1000 {
+                for ack in acks.drain(..) {
+                    ack.await.expect("stored");
+                }
+            }
+        }
+    }
+    for ack in acks {
+        ack.await.expect("stored");
+    }
+
+    let reply = app.get("/api/v1/sessions/big/events").await;
+    assert_eq!(reply.status, 200);
+    let replayed = lines(&reply.body);
+    assert_eq!(replayed.len(), 10_000);
+    for (i, line) in replayed.iter().enumerate() {
+        let expected = format!("{{\"type\":\"HEARTBEAT\",\"event_id\":\"big-{i}\"}}");
+        assert_eq!(line.event, expected.as_bytes(), "line {i}");
+    }
+    assert!(replayed.windows(2).all(|w| w[0].sequence < w[1].sequence));
+    app.wait_for_no_replay_consumers().await;
+}

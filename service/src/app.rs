@@ -25,7 +25,10 @@ impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
             .field("grpc", &self.grpc.as_ref().map(|grpc| &grpc.names))
-            .field("tasks", &self.tasks.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "tasks",
+                &self.tasks.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -57,9 +57,7 @@ impl Grpc {
     /// server and them serving.
     pub(crate) async fn serve(&self, grpc: Option<app::Grpc>) {
         if let Some(grpc) = grpc {
-            let _ = self
-                .services
-                .set(grpc.routes.prepare().into_axum_router());
+            let _ = self.services.set(grpc.routes.prepare().into_axum_router());
             for name in &grpc.names {
                 self.health
                     .set_service_status(*name, ServingStatus::Serving)

@@ -13,7 +13,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures::FutureExt as _;
 use jimbot_nats::Token;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -29,7 +30,9 @@ use super::{
 use crate::{app::AppState, error::ApiError};
 
 /// Lines buffered between the reader and a slow client.
-const BUFFER: usize = 64;
+const BUFFER: usize = 16;
+/// Bytes of lines sent to the client in one write, at most (one line more).
+const CHUNK: usize = 64 * 1024;
 /// How often an idle event stream sends an SSE comment, so proxies keep it.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Most sessions one page lists.
@@ -158,11 +161,14 @@ pub async fn session_events(
 }
 
 /// Moves lines from the reader to the response until either side is done.
+///
+/// Lines already read are sent together (up to [`CHUNK`]), so a fast replay
+/// is a few large writes rather than one per event.
 async fn pump(mut reader: EventReader, tx: mpsc::Sender<Result<Bytes, std::io::Error>>, sse: bool) {
     let mut keep_alive =
         tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
     loop {
-        let next = tokio::select! {
+        let mut next = tokio::select! {
             next = reader.next() => next,
             _ = keep_alive.tick(), if sse => {
                 if tx.send(Ok(Bytes::from_static(b": keep-alive\n\n"))).await.is_err() {
@@ -172,50 +178,64 @@ async fn pump(mut reader: EventReader, tx: mpsc::Sender<Result<Bytes, std::io::E
             }
             () = tx.closed() => return,
         };
-        let chunk = match next.map(|read| read.and_then(|m| m.decode().map(|e| (m, e)))) {
-            None => return,
-            Some(Ok((message, event))) => {
-                let line = ndjson::line(&message, &event);
-                if sse {
-                    sse_frame(&message, &line)
-                } else {
-                    line
+        let mut chunk = BytesMut::new();
+        let mut lines = 0u64;
+        let failure = loop {
+            match next.map(|read| read.and_then(|m| ndjson::line_for(&m).map(|line| (m, line)))) {
+                None => break Some(None),
+                Some(Err(e)) => break Some(Some(e)),
+                Some(Ok((message, line))) => {
+                    if sse {
+                        write_sse_frame(&mut chunk, &message, &line);
+                    } else {
+                        chunk.extend_from_slice(&line);
+                    }
+                    lines += 1;
                 }
             }
-            Some(Err(e)) => {
+            if chunk.len() >= CHUNK {
+                break None;
+            }
+            // Only what is already there; never wait with lines unsent.
+            match reader.next().now_or_never() {
+                Some(read) => next = read,
+                None => break None,
+            }
+        };
+        metrics::counter!("gateway_replay_events_total").increment(lines);
+        keep_alive.reset();
+        if !chunk.is_empty() && tx.send(Ok(chunk.freeze())).await.is_err() {
+            return;
+        }
+        match failure {
+            None => {}
+            Some(None) => return,
+            Some(Some(e)) => {
                 tracing::warn!(error = %e, "replay stream ended early");
-                if sse {
+                let end = if sse {
                     let data = serde_json::json!({ "error": e.to_string() });
-                    let _ = tx
-                        .send(Ok(Bytes::from(format!("event: error\ndata: {data}\n\n"))))
-                        .await;
+                    Ok(Bytes::from(format!("event: error\ndata: {data}\n\n")))
                 } else {
                     // Abort the body: a client must not mistake a cut-short
                     // replay for a complete one.
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                }
+                    Err(std::io::Error::other(e.to_string()))
+                };
+                let _ = tx.send(end).await;
                 return;
             }
-        };
-        metrics::counter!("gateway_replay_events_total").increment(1);
-        keep_alive.reset();
-        if tx.send(Ok(chunk)).await.is_err() {
-            return;
         }
     }
 }
 
-/// `id: <seq>`, `event: <type>`, `data: <line>`.
-fn sse_frame(message: &super::reader::StoredMessage, line: &Bytes) -> Bytes {
+/// `id: <seq>`, `event: <type>`, `data: <line>`, appended to `out`.
+fn write_sse_frame(out: &mut BytesMut, message: &super::reader::StoredMessage, line: &[u8]) {
     let (_, event_type) = ndjson::session_and_type(&message.subject);
     let data = line.strip_suffix(b"\n").unwrap_or(line);
-    let mut frame = Vec::with_capacity(data.len() + 64);
-    frame.extend_from_slice(
+    out.extend_from_slice(
         format!("id: {}\nevent: {event_type}\ndata: ", message.sequence).as_bytes(),
     );
-    frame.extend_from_slice(data);
-    frame.extend_from_slice(b"\n\n");
-    Bytes::from(frame)
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
 }
 
 fn accepts_event_stream(headers: &HeaderMap) -> bool {

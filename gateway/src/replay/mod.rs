@@ -2,7 +2,7 @@
 //! and the `jimbot-replay` tool alike.
 //!
 //! - [`query`]: what to read (subjects, start, end), validated;
-//! - [`reader`]: the I/O, an ordered JetStream consumer with end conditions;
+//! - [`reader`]: the I/O, stored messages in order with end conditions;
 //! - [`ndjson`]: the line format of exports and HTTP replay;
 //! - [`sessions`]: which sessions the stream holds;
 //! - [`http`]: the HTTP routes.

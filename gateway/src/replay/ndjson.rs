@@ -18,10 +18,43 @@ use jimbot_schemas::{balatro::to_mod_json, v1};
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::reader::StoredMessage;
+use prost::Message as _;
+
+use super::reader::{ReadError, ReadErrorKind, StoredMessage};
 
 const EVENT_KEY: &[u8] = b",\"event\":";
 const EVENT_BASE64_KEY: &[u8] = b",\"event_base64\":";
+
+/// The two fields of a stored `jimbot.v1.Event` a line needs. Decoding only
+/// these skips the typed payload (a GAME_STATE is most of its 8-21 KB).
+#[derive(Clone, PartialEq, prost::Message)]
+struct LineFields {
+    #[prost(message, optional, tag = "9")]
+    received_at: Option<prost_types::Timestamp>,
+    #[prost(bytes = "bytes", tag = "17")]
+    original_json: Bytes,
+}
+
+/// One line for a stored message, newline included, decoding no more of the
+/// event than the line needs.
+pub fn line_for(message: &StoredMessage) -> Result<Bytes, ReadError> {
+    let fields = LineFields::decode(message.payload.clone()).map_err(|e| {
+        ReadError::new(
+            ReadErrorKind::Undecodable,
+            format!("message {} is not a jimbot.v1.Event: {e}", message.sequence),
+        )
+    })?;
+    if fields.original_json.is_empty() {
+        // Published typed: the whole event is needed to render it.
+        return Ok(line(message, &message.decode()?));
+    }
+    let event = v1::Event {
+        received_at: fields.received_at,
+        original_json: fields.original_json,
+        ..Default::default()
+    };
+    Ok(line(message, &event))
+}
 
 /// One line: `message` with its decoded `event`, newline included.
 pub fn line(message: &StoredMessage, event: &v1::Event) -> Bytes {

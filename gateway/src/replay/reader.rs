@@ -1,14 +1,20 @@
-//! The I/O of replay: an ordered JetStream consumer over `GAME_EVENTS` that
-//! yields stored messages in stream order, and stops where the query says.
+//! The I/O of replay: stored messages of `GAME_EVENTS` in stream order,
+//! stopping where the query says.
 //!
-//! JetStream does the work (ordering, gap detection and recovery, flow
-//! control); this adds the end conditions and deletes the consumer as soon as
-//! the reader is done or dropped, so a client that goes away leaves nothing
-//! behind on the server.
+//! JetStream does the work: a replay of what is stored is read by a pull
+//! consumer in large batches, a live read by an ordered consumer (gap
+//! recovery, flow control). Either is deleted as soon as the reader is done
+//! or dropped, so a client that goes away leaves nothing behind on the
+//! server.
+
+use std::time::Duration;
 
 use async_nats::jetstream::{
     self,
-    consumer::{DeliverPolicy, pull::OrderedConfig},
+    consumer::{
+        AckPolicy, DeliverPolicy,
+        pull::{self, OrderedConfig},
+    },
 };
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -84,23 +90,48 @@ impl ReadError {
     }
 }
 
+/// Messages a replay's pull consumer fetches per request.
+const PULL_BATCH: usize = 4096;
+
 /// Reads the messages a [`Query`] selects, in stream order.
 pub struct EventReader {
-    messages: Option<jetstream::consumer::pull::Ordered>,
-    cleanup: Option<Cleanup>,
+    source: Source,
     /// Stop after this sequence (the query's bound, or the stream's last
     /// sequence when the reader opened, unless following).
     last: Option<u64>,
     query: Query,
 }
 
+/// Where messages come from.
+enum Source {
+    /// A replay of what is stored: a plain pull consumer fetching large
+    /// batches (several times faster than an ordered consumer's 500), with
+    /// no acks; a lost delivery fails the read rather than leaving a gap.
+    Pull {
+        messages: Box<pull::Stream>,
+        cleanup: Cleanup,
+        last_delivered: u64,
+    },
+    /// A live read: an ordered consumer (it recovers from gaps by itself).
+    Ordered {
+        messages: Box<pull::Ordered>,
+        cleanup: Cleanup,
+    },
+    Done,
+}
+
 impl std::fmt::Debug for EventReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::Pull { .. } => "pull consumer",
+            Source::Ordered { .. } => "ordered consumer",
+            Source::Done => "done",
+        };
         f.debug_struct("EventReader")
-            .field("open", &self.messages.is_some())
+            .field("source", &source)
             .field("last", &self.last)
             .field("query", &self.query)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -114,10 +145,10 @@ impl EventReader {
                 jetstream::context::GetStreamErrorKind::JetStream(inner)
                     if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
                 {
-                    ReadError {
-                        kind: ReadErrorKind::StreamMissing,
-                        message: format!("stream {} does not exist", streams::GAME_EVENTS),
-                    }
+                    ReadError::new(
+                        ReadErrorKind::StreamMissing,
+                        format!("stream {} does not exist", streams::GAME_EVENTS),
+                    )
                 }
                 _ => ReadError::unavailable("reading the stream's state failed", e),
             })?;
@@ -130,106 +161,78 @@ impl EventReader {
             ),
             End::Follow => query.to_sequence,
         };
-        let mut config = OrderedConfig {
-            name: Some(format!("replay-{}", nuid::next())),
-            deliver_policy: match query.start {
-                Start::All => DeliverPolicy::All,
-                Start::New => DeliverPolicy::New,
-                Start::Sequence(start_sequence) => {
-                    DeliverPolicy::ByStartSequence { start_sequence }
-                }
-                Start::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
-            },
-            ..Default::default()
-        };
-        match query.subjects.as_slice() {
-            [one] => config.filter_subject = one.clone(),
-            many => config.filter_subjects = many.to_vec(),
-        }
-        let consumer = stream
-            .create_consumer(config)
-            .await
-            .map_err(|e| match e.kind() {
-                jetstream::stream::ConsumerErrorKind::JetStream(inner) => ReadError {
-                    kind: ReadErrorKind::Refused,
-                    message: format!("JetStream refused the replay consumer: {inner}"),
-                },
-                _ => ReadError::unavailable("creating the replay consumer failed", e),
-            })?;
-        let cleanup = Cleanup {
-            stream: stream.clone(),
-            name: consumer.cached_info().name.clone(),
-        };
-        let nothing_to_read = query.end == End::CaughtUp
-            && (consumer.cached_info().num_pending == 0 || last == Some(0));
         let mut reader = Self {
-            messages: None,
-            cleanup: Some(cleanup),
+            source: Source::Done,
             last,
             query,
         };
-        if nothing_to_read {
-            reader.finish();
+        if reader.query.end == End::CaughtUp
+            && (last == Some(0) || reader.query.start == Start::New)
+        {
             return Ok(reader);
         }
-        let messages = consumer
-            .messages()
-            .await
-            .map_err(|e| ReadError::unavailable("starting the replay failed", e))?;
-        reader.messages = Some(messages);
+        reader.source = match reader.query.end {
+            End::CaughtUp => pull(&stream, &reader.query).await?,
+            End::Follow => ordered(&stream, &reader.query).await?,
+        };
         Ok(reader)
     }
 
     /// The next message, or `None` once the query's end is reached.
     pub async fn next(&mut self) -> Option<Result<StoredMessage, ReadError>> {
         loop {
-            let messages = self.messages.as_mut()?;
-            let message = match messages.next().await {
-                Some(Ok(message)) => message,
-                Some(Err(e)) => {
-                    self.finish();
-                    return Some(Err(ReadError::unavailable("replay interrupted", e)));
-                }
-                None => {
-                    self.finish();
-                    return None;
-                }
+            let (message, pending) = match &mut self.source {
+                Source::Done => return None,
+                Source::Pull {
+                    messages,
+                    last_delivered,
+                    ..
+                } => match next_pulled(messages, last_delivered).await {
+                    Some(Ok(delivery)) => delivery,
+                    Some(Err(e)) => {
+                        self.finish();
+                        return Some(Err(e));
+                    }
+                    None => {
+                        self.finish();
+                        return None;
+                    }
+                },
+                Source::Ordered { messages, .. } => match next_ordered(messages).await {
+                    Some(Ok(delivery)) => delivery,
+                    Some(Err(e)) => {
+                        self.finish();
+                        return Some(Err(e));
+                    }
+                    None => {
+                        self.finish();
+                        return None;
+                    }
+                },
             };
-            let (sequence, stored_at, pending) = match message.info() {
-                Ok(info) => (info.stream_sequence, info.published, info.pending),
-                Err(e) => {
-                    self.finish();
-                    return Some(Err(ReadError::unavailable("malformed delivery", e)));
-                }
-            };
+            let (sequence, stored_at) = (message.sequence, message.stored_at);
             if self.last.is_some_and(|last| sequence > last)
                 || self.query.until.is_some_and(|until| stored_at > until)
             {
                 self.finish();
                 return None;
             }
-            let caught_up = self.query.end == End::CaughtUp && pending == 0;
+            let caught_up = self.query.end == End::CaughtUp && pending == Some(0);
             if self.last == Some(sequence) || caught_up {
                 self.finish();
             }
             if self.query.since.is_some_and(|since| stored_at < since) {
                 continue;
             }
-            let message = message.message;
-            return Some(Ok(StoredMessage {
-                sequence,
-                subject: message.subject.to_string(),
-                stored_at,
-                payload: message.payload,
-            }));
+            return Some(Ok(message));
         }
     }
 
-    /// Stops reading and deletes the consumer (in the background).
+    /// Stops reading; a consumer is deleted (in the background).
     fn finish(&mut self) {
-        self.messages = None;
-        if let Some(cleanup) = self.cleanup.take() {
-            cleanup.spawn();
+        match std::mem::replace(&mut self.source, Source::Done) {
+            Source::Ordered { cleanup, .. } | Source::Pull { cleanup, .. } => cleanup.spawn(),
+            Source::Done => {}
         }
     }
 }
@@ -238,6 +241,155 @@ impl Drop for EventReader {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// Where a consumer for `query` starts.
+fn deliver_policy(query: &Query) -> DeliverPolicy {
+    match query.start {
+        Start::All => DeliverPolicy::All,
+        Start::New => DeliverPolicy::New,
+        Start::Sequence(start_sequence) => DeliverPolicy::ByStartSequence { start_sequence },
+        Start::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
+    }
+}
+
+fn consumer_name() -> String {
+    format!("replay-{}", nuid::next())
+}
+
+fn refused(e: jetstream::stream::ConsumerError) -> ReadError {
+    match e.kind() {
+        jetstream::stream::ConsumerErrorKind::JetStream(inner) => ReadError::new(
+            ReadErrorKind::Refused,
+            format!("JetStream refused the replay consumer: {inner}"),
+        ),
+        _ => ReadError::unavailable("creating the replay consumer failed", e),
+    }
+}
+
+/// A pull consumer over what `query` selects of what is stored.
+async fn pull(stream: &jetstream::stream::Stream, query: &Query) -> Result<Source, ReadError> {
+    let mut config = pull::Config {
+        name: Some(consumer_name()),
+        deliver_policy: deliver_policy(query),
+        ack_policy: AckPolicy::None,
+        // Only a backstop: the reader deletes it when done or dropped.
+        inactive_threshold: Duration::from_secs(30),
+        memory_storage: true,
+        num_replicas: 1,
+        ..Default::default()
+    };
+    match query.subjects.as_slice() {
+        [one] => config.filter_subject = one.clone(),
+        many => config.filter_subjects = many.to_vec(),
+    }
+    let consumer = stream.create_consumer(config).await.map_err(refused)?;
+    let cleanup = Cleanup {
+        stream: stream.clone(),
+        name: consumer.cached_info().name.clone(),
+    };
+    if consumer.cached_info().num_pending == 0 {
+        cleanup.spawn();
+        return Ok(Source::Done);
+    }
+    match consumer
+        .stream()
+        .max_messages_per_batch(PULL_BATCH)
+        .messages()
+        .await
+    {
+        Ok(messages) => Ok(Source::Pull {
+            messages: Box::new(messages),
+            cleanup,
+            last_delivered: 0,
+        }),
+        Err(e) => {
+            cleanup.spawn();
+            Err(ReadError::unavailable("starting the replay failed", e))
+        }
+    }
+}
+
+/// An ordered consumer over the query's subjects, from its start.
+async fn ordered(stream: &jetstream::stream::Stream, query: &Query) -> Result<Source, ReadError> {
+    let mut config = OrderedConfig {
+        name: Some(consumer_name()),
+        deliver_policy: deliver_policy(query),
+        ..Default::default()
+    };
+    match query.subjects.as_slice() {
+        [one] => config.filter_subject = one.clone(),
+        many => config.filter_subjects = many.to_vec(),
+    }
+    let consumer = stream.create_consumer(config).await.map_err(refused)?;
+    let cleanup = Cleanup {
+        stream: stream.clone(),
+        name: consumer.cached_info().name.clone(),
+    };
+    match consumer.messages().await {
+        Ok(messages) => Ok(Source::Ordered {
+            messages: Box::new(messages),
+            cleanup,
+        }),
+        Err(e) => {
+            cleanup.spawn();
+            Err(ReadError::unavailable("starting the replay failed", e))
+        }
+    }
+}
+
+/// A delivery as a stored message, with the count pending after it and the
+/// consumer's own sequence.
+fn stored(message: jetstream::Message) -> Result<(StoredMessage, u64, u64), ReadError> {
+    let (sequence, stored_at, pending, delivered) = match message.info() {
+        Ok(info) => (
+            info.stream_sequence,
+            info.published,
+            info.pending,
+            info.consumer_sequence,
+        ),
+        Err(e) => return Err(ReadError::unavailable("malformed delivery", e)),
+    };
+    let message = message.message;
+    Ok((
+        StoredMessage {
+            sequence,
+            subject: message.subject.to_string(),
+            stored_at,
+            payload: message.payload,
+        },
+        pending,
+        delivered,
+    ))
+}
+
+type Delivery = Option<Result<(StoredMessage, Option<u64>), ReadError>>;
+
+/// The next delivery of a pull consumer, checked for gaps.
+async fn next_pulled(messages: &mut pull::Stream, last_delivered: &mut u64) -> Delivery {
+    let message = match messages.next().await? {
+        Ok(message) => message,
+        Err(e) => return Some(Err(ReadError::unavailable("replay interrupted", e))),
+    };
+    Some(stored(message).and_then(|(message, pending, delivered)| {
+        if delivered != *last_delivered + 1 {
+            return Err(ReadError::new(
+                ReadErrorKind::Unavailable,
+                "replay interrupted: a delivery was lost; read again",
+            ));
+        }
+        *last_delivered = delivered;
+        Ok((message, Some(pending)))
+    }))
+}
+
+/// The next delivery of an ordered consumer.
+async fn next_ordered(messages: &mut pull::Ordered) -> Delivery {
+    let message = match messages.next().await? {
+        Ok(message) => message,
+        Err(e) => return Some(Err(ReadError::unavailable("replay interrupted", e))),
+    };
+    Some(stored(message).map(|(message, pending, _)| (message, Some(pending))))
 }
 
 /// Deletes a reader's consumer. The server would also drop it after 30 s

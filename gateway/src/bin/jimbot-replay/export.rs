@@ -45,8 +45,7 @@ pub async fn run(js: &jetstream::Context, args: Args) -> anyhow::Result<()> {
     let mut written = 0u64;
     while let Some(message) = reader.next().await {
         let message = message?;
-        let event = message.decode()?;
-        out.write_all(&ndjson::line(&message, &event))
+        out.write_all(&ndjson::line_for(&message)?)
             .context("writing the export failed")?;
         written += 1;
         progress.inc(1);

@@ -57,8 +57,12 @@ struct Selection {
     until: Option<OffsetDateTime>,
     /// Only these event types, comma-separated (e.g. GAME_STATE,HAND_PLAYED).
     #[arg(long, value_parser = parse_types)]
-    types: Option<Vec<TypeFilter>>,
+    types: Option<TypeList>,
 }
+
+/// A parsed `--types` list (one flag value, so clap keeps it whole).
+#[derive(Debug, Clone)]
+struct TypeList(Vec<TypeFilter>);
 
 impl Selection {
     fn is_empty(&self) -> bool {
@@ -79,7 +83,7 @@ impl Selection {
     }
 
     fn types(&self) -> &[TypeFilter] {
-        self.types.as_deref().unwrap_or_default()
+        self.types.as_ref().map_or(&[], |list| &list.0)
     }
 }
 
@@ -88,8 +92,10 @@ fn parse_time(raw: &str) -> Result<OffsetDateTime, String> {
         .map_err(|e| format!("not an RFC 3339 time (2026-11-27T10:00:00Z): {e}"))
 }
 
-fn parse_types(raw: &str) -> Result<Vec<TypeFilter>, String> {
-    TypeFilter::parse_list(raw).map_err(|e: QueryError| e.message)
+fn parse_types(raw: &str) -> Result<TypeList, String> {
+    TypeFilter::parse_list(raw)
+        .map(TypeList)
+        .map_err(|e: QueryError| e.message)
 }
 
 #[tokio::main]

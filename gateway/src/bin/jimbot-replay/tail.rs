@@ -38,9 +38,8 @@ pub async fn run(js: &jetstream::Context, args: Args) -> anyhow::Result<()> {
             return Ok(());
         };
         let message = message?;
-        let event = message.decode()?;
         match stdout
-            .write_all(&ndjson::line(&message, &event))
+            .write_all(&ndjson::line_for(&message)?)
             .and_then(|()| stdout.flush())
         {
             Ok(()) => {}
