@@ -142,3 +142,41 @@ async fn grpc_health_and_reflection_answer_like_grpcurl_expects() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigterm_ends_live_streams_instead_of_waiting_out_the_grace_period() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let server = jimbot_nats::testing::NatsServer::start()
+        .await
+        .expect("nats-server");
+    let mut process =
+        jimbot_service::testing::ServiceProcess::spawn(BINARY, &server.url(), &[]).expect("spawn");
+    process
+        .wait_for("/health/ready", 200, std::time::Duration::from_secs(20))
+        .await
+        .expect("ready");
+    let mut stream = tokio::net::TcpStream::connect(process.http_addr())
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"GET /api/v1/sessions/live/events?follow=true HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .await
+        .expect("request");
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).await.expect("response");
+    assert!(
+        head[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..n])
+    );
+
+    // Well under the 30 s grace period: the stream is ended, not waited for.
+    let status = process
+        .terminate(std::time::Duration::from_secs(10))
+        .await
+        .expect("stopped in time");
+    assert!(status.success(), "{status:?}");
+}

@@ -83,30 +83,40 @@ pub struct Started {
 
 /// A handle that tells long-lived work (streams, consumers) to finish.
 #[derive(Debug, Clone)]
-pub struct Shutdown(watch::Receiver<bool>);
+pub struct Shutdown {
+    requested: watch::Receiver<bool>,
+    /// For [`Shutdown::never`]: the sender nobody will ever use.
+    _unused: Option<std::sync::Arc<watch::Sender<bool>>>,
+}
 
 impl Shutdown {
     pub(crate) fn new() -> (watch::Sender<bool>, Self) {
-        let (tx, rx) = watch::channel(false);
-        (tx, Self(rx))
+        let (tx, requested) = watch::channel(false);
+        let shutdown = Self {
+            requested,
+            _unused: None,
+        };
+        (tx, shutdown)
     }
 
     /// A handle that never fires (for tests and tools).
     pub fn never() -> Self {
-        let (tx, rx) = watch::channel(false);
-        // Keep the sender alive forever so `requested` stays pending.
-        std::mem::forget(tx);
-        Self(rx)
+        let (tx, requested) = watch::channel(false);
+        Self {
+            requested,
+            _unused: Some(std::sync::Arc::new(tx)),
+        }
     }
 
     /// Whether shutdown has started.
     pub fn is_requested(&self) -> bool {
-        *self.0.borrow()
+        *self.requested.borrow()
     }
 
-    /// Resolves once shutdown has started.
+    /// Resolves once shutdown has started (or the process is stopping
+    /// without a sender left).
     pub async fn requested(&self) {
-        let mut rx = self.0.clone();
+        let mut rx = self.requested.clone();
         let _ = rx.wait_for(|stop| *stop).await;
     }
 }
