@@ -81,6 +81,7 @@ cat <<'MSG'
 JimBot is up:
   nats-server         nats://127.0.0.1:4222   monitoring http://127.0.0.1:8222
   jimbot-gateway      http://127.0.0.1:8080   (health: /health/ready, metrics: /metrics)
+                      grpc://127.0.0.1:50051  (jimbot.v1.EventBus, health, reflection)
   jimbot-coordinator  http://127.0.0.1:8082
   jimbot-analytics    http://127.0.0.1:8081
 Logs: data/logs/. Press Ctrl-C to stop everything.
