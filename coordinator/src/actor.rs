@@ -126,54 +126,59 @@ impl std::fmt::Debug for Command {
 const QUEUE: usize = 4096;
 
 impl Coordinator {
-    /// Loads the stored state and starts the actor and the store writer;
-    /// the returned future runs both until `shutdown` fires (then waiting
-    /// requests are refused and every queued write is finished).
-    pub async fn start(
+    /// A handle at once, and the task that loads the stored state (retrying
+    /// while NATS or the bucket is unavailable), then runs the actor and the
+    /// store writer until `shutdown` fires (then waiting requests are refused
+    /// and every queued write is finished). Requests sent before the state is
+    /// loaded wait for it.
+    pub fn start(
         js: jetstream::Context,
-        config: &ResourcesConfig,
+        config: ResourcesConfig,
         shutdown: Shutdown,
-    ) -> Result<(Self, impl Future<Output = ()> + Send + 'static), StoreError> {
-        let (kv, loaded) = store::load(&js).await?;
-        let mut scheduler = Scheduler::new(config);
-        tracing::info!(
-            leases = loaded.leases.len(),
-            fencing = loaded.fencing,
-            "restored the coordinator's state"
-        );
-        let (writer, writes) = store::writer(js.clone(), kv, &loaded);
-        scheduler.restore(loaded.fencing, &loaded.quotas, loaded.leases);
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (changed, changes) = watch::channel(0);
         metrics::describe();
-        let actor = Actor {
-            scheduler,
-            clock: Clock::start(),
-            rx,
-            revert: tx.downgrade(),
-            writes,
-            audit: Audit::new(js.client()),
-            replies: HashMap::new(),
-            holders: HashMap::new(),
-            next_ticket: 0,
-            changed,
-            system: System::new_with_specifics(
-                RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
-            )
-            .inspect_err(|e| {
-                tracing::warn!(error = %e, "cannot read the machine's memory; not checked");
-            })
-            .ok(),
-            memory_checked: None,
-        };
+        let revert = tx.downgrade();
         let task = async move {
+            let Some((kv, loaded)) = load(&js, &shutdown).await else {
+                return;
+            };
+            tracing::info!(
+                leases = loaded.leases.len(),
+                fencing = loaded.fencing,
+                "restored the coordinator's state"
+            );
+            let mut scheduler = Scheduler::new(&config);
+            let (writer, writes) = store::writer(js.clone(), kv, &loaded);
+            scheduler.restore(loaded.fencing, &loaded.quotas, loaded.leases);
+            let actor = Actor {
+                scheduler,
+                clock: Clock::start(),
+                rx,
+                revert,
+                writes,
+                audit: Audit::new(js.client()),
+                replies: HashMap::new(),
+                holders: HashMap::new(),
+                next_ticket: 0,
+                changed,
+                system: System::new_with_specifics(
+                    RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
+                )
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "cannot read the machine's memory; not checked");
+                })
+                .ok(),
+                memory_checked: None,
+            };
             let writer = tokio::spawn(writer.run());
             actor.run(shutdown).await;
             if let Err(e) = writer.await {
                 tracing::error!(error = %e, "lease store writer failed");
             }
         };
-        Ok((Self { tx, changes }, task))
+        (Self { tx, changes }, task)
     }
 
     /// Asks for a lease; answers once granted and stored, denied, or timed out.
@@ -521,6 +526,28 @@ impl Actor {
         match self.replies.remove(&ticket) {
             Some(Reply::Lease(reply)) => Some(reply),
             _ => None,
+        }
+    }
+}
+
+/// How long to wait before reading the stored state again.
+const LOAD_RETRY: Duration = Duration::from_secs(1);
+
+/// Reads the stored state, retrying until it can or shutdown starts.
+async fn load(
+    js: &jetstream::Context,
+    shutdown: &Shutdown,
+) -> Option<(async_nats::jetstream::kv::Store, store::Loaded)> {
+    loop {
+        match store::load(js).await {
+            Ok(loaded) => return Some(loaded),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot restore the coordinator's state; retrying");
+                tokio::select! {
+                    () = shutdown.requested() => return None,
+                    () = tokio::time::sleep(LOAD_RETRY) => {}
+                }
+            }
         }
     }
 }

@@ -39,13 +39,13 @@ pub const OPERATIONS: [&str; 4] = ["acquire", "renew", "release", "status"];
 #[error("cannot start the NATS service: {0}")]
 pub struct NatsApiError(String);
 
-/// Registers the service and its endpoints; the returned future serves them
-/// until `shutdown`, then stops taking requests and finishes those in flight.
-pub async fn serve(
-    client: Client,
-    coordinator: Coordinator,
-    shutdown: Shutdown,
-) -> Result<impl Future<Output = ()> + Send + 'static, NatsApiError> {
+/// How long to wait before trying to register the service again.
+const REGISTER_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+type Requests = futures::stream::BoxStream<'static, (&'static str, service::Request)>;
+
+/// Registers the service and its endpoints.
+async fn register(client: &Client) -> Result<(service::Service, Vec<Requests>), NatsApiError> {
     let service = client
         .service_builder()
         .description(
@@ -68,7 +68,26 @@ pub async fn serve(
             .map_err(|e| NatsApiError(e.to_string()))?;
         endpoints.push(endpoint.map(move |request| (operation, request)).boxed());
     }
-    Ok(async move {
+    Ok((service, endpoints))
+}
+
+/// Registers the service (retrying until it can or shutdown starts), serves
+/// it until `shutdown`, then stops taking requests and finishes those in
+/// flight.
+pub async fn serve(client: Client, coordinator: Coordinator, shutdown: Shutdown) {
+    let (service, endpoints) = loop {
+        match register(&client).await {
+            Ok(registered) => break registered,
+            Err(e) => {
+                tracing::warn!(error = %e, "retrying");
+                tokio::select! {
+                    () = shutdown.requested() => return,
+                    () = tokio::time::sleep(REGISTER_RETRY) => {}
+                }
+            }
+        }
+    };
+    {
         let mut requests = futures::stream::select_all(endpoints);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut in_flight = JoinSet::new();
@@ -98,7 +117,7 @@ pub async fn serve(
             tracing::warn!(error = %e, "stopping the NATS service");
         }
         while in_flight.join_next().await.is_some() {}
-    })
+    }
 }
 
 fn error(code: usize, status: impl Into<String>) -> service::error::Error {

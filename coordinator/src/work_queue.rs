@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_nats::{
     Client, HeaderMap,
-    jetstream::{self, AckKind, Message},
+    jetstream::{self, AckKind, Message, consumer::pull},
 };
 use futures::StreamExt;
 use jimbot_nats::Topology;
@@ -41,13 +41,11 @@ const PROGRESS_INTERVAL: Duration = Duration::from_secs(3);
 #[error("cannot consume the coordinator's request queue: {0}")]
 pub struct WorkQueueError(String);
 
-/// Creates (or finds) the durable consumer; the returned future consumes
-/// until `shutdown`, then leaves unanswered requests unacknowledged.
-pub async fn consume(
-    js: jetstream::Context,
-    coordinator: Coordinator,
-    shutdown: Shutdown,
-) -> Result<impl Future<Output = ()> + Send + 'static, WorkQueueError> {
+/// How long to wait before trying to reach the queue again.
+const SUBSCRIBE_RETRY: Duration = Duration::from_secs(1);
+
+/// Creates (or finds) the durable consumer and starts pulling from it.
+async fn subscribe(js: &jetstream::Context) -> Result<pull::Stream, WorkQueueError> {
     let spec = Topology::coordinator_requests_consumer();
     let stream = js
         .get_stream(&spec.stream)
@@ -57,12 +55,29 @@ pub async fn consume(
         .get_or_create_consumer(spec.name(), spec.config.clone())
         .await
         .map_err(|e| WorkQueueError(format!("consumer {}: {e}", spec.name())))?;
-    let mut messages = consumer
+    consumer
         .messages()
         .await
-        .map_err(|e| WorkQueueError(e.to_string()))?;
+        .map_err(|e| WorkQueueError(e.to_string()))
+}
+
+/// Consumes the queue (retrying to reach it until it can or shutdown
+/// starts) until `shutdown`, then leaves unanswered requests unacknowledged.
+pub async fn consume(js: jetstream::Context, coordinator: Coordinator, shutdown: Shutdown) {
+    let mut messages = loop {
+        match subscribe(&js).await {
+            Ok(messages) => break messages,
+            Err(e) => {
+                tracing::warn!(error = %e, "retrying");
+                tokio::select! {
+                    () = shutdown.requested() => return,
+                    () = tokio::time::sleep(SUBSCRIBE_RETRY) => {}
+                }
+            }
+        }
+    };
     let client = js.client();
-    Ok(async move {
+    {
         let mut in_flight = JoinSet::new();
         loop {
             tokio::select! {
@@ -81,7 +96,7 @@ pub async fn consume(
         }
         drop(messages);
         while in_flight.join_next().await.is_some() {}
-    })
+    }
 }
 
 async fn answer(client: Client, coordinator: Coordinator, message: Message) {

@@ -68,3 +68,23 @@ async fn an_impossible_or_unknown_config_key_stops_the_start_naming_the_key() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/file.toml"));
 }
+
+#[tokio::test]
+async fn malformed_listen_addresses_are_refused_naming_the_flag() {
+    for (flag, value) in [
+        ("--grpc-addr", "not-an-address"),
+        ("--grpc-addr", "127.0.0.1:99999"),
+        ("--http-addr", "localhost"),
+    ] {
+        let output = tokio::process::Command::new(BINARY)
+            .args([flag, value])
+            .env_remove("COORDINATOR_GRPC_ADDR")
+            .env_remove("COORDINATOR_HTTP_ADDR")
+            .output()
+            .await
+            .expect("run");
+        assert!(!output.status.success(), "{flag} {value} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+    }
+}
