@@ -131,3 +131,31 @@ async fn a_batch_the_database_refuses_is_handed_back_and_applied_once_later() {
     consumer.abort().await;
     common::assert_same(&dump(&harness.db()), &expected);
 }
+
+#[tokio::test]
+async fn a_nats_restart_in_the_middle_of_the_stream_loses_and_repeats_nothing() {
+    let expected = clean_pass().await;
+
+    let mut harness = Harness::start().await;
+    let batches = game::scripted();
+    let (first, rest) = batches.split_at(batches.len() / 2);
+    for (session, events) in first {
+        harness.post_batch(session, events).await;
+    }
+    let consumer = harness.start_consumer().await;
+    consumer.wait_applied(harness.stream_last_seq().await).await;
+
+    harness.server.restart().await.expect("restart nats-server");
+    // The clients reconnect on their own; wait until the gateway's has.
+    let started = Instant::now();
+    while harness.client.connection_state() != async_nats::connection::State::Connected {
+        assert!(started.elapsed() < DEADLINE, "the client did not reconnect");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for (session, events) in rest {
+        harness.post_batch(session, events).await;
+    }
+    consumer.wait_applied(harness.stream_last_seq().await).await;
+    consumer.abort().await;
+    common::assert_same(&dump(&harness.db()), &expected);
+}

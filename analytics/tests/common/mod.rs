@@ -67,37 +67,48 @@ impl Harness {
         self.dir.path().join("data").join("analytics.db")
     }
 
-    /// Posts the mod's batch body for `session` through the gateway.
+    /// Posts the mod's batch body for `session` through the gateway, and
+    /// re-sends it after a 503 as the mod does (JetStream may still be
+    /// coming back after a restart).
     pub async fn post_batch(&self, session: &str, events: &[Value]) {
         let body = json!({
             "batch_id": format!("batch-{}", events.len()),
             "events": events,
             "source": "BalatroMCP",
             "timestamp": 1_751_439_161_000_u64,
-        });
-        let request = Request::post(format!("/s/{session}/api/v1/events/batch"))
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .expect("request");
-        let response = self
-            .gateway
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        assert_eq!(
-            status,
-            StatusCode::ACCEPTED,
-            "{}",
-            String::from_utf8_lossy(&body)
-        );
+        })
+        .to_string();
+        let started = Instant::now();
+        loop {
+            let request = Request::post(format!("/s/{session}/api/v1/events/batch"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone()))
+                .expect("request");
+            let response = self
+                .gateway
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("infallible");
+            let status = response.status();
+            let reply = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            if status == StatusCode::SERVICE_UNAVAILABLE && started.elapsed() < DEADLINE {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            assert_eq!(
+                status,
+                StatusCode::ACCEPTED,
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+            return;
+        }
     }
 
     /// The last sequence in `GAME_EVENTS`.
