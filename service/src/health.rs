@@ -20,6 +20,7 @@ use serde_json::json;
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     readiness: Arc<OnceLock<Readiness>>,
+    serving: Arc<AtomicBool>,
     draining: Arc<AtomicBool>,
 }
 
@@ -27,6 +28,11 @@ impl Health {
     /// From now on, readiness follows NATS and the topology.
     pub fn set_readiness(&self, readiness: Readiness) {
         let _ = self.readiness.set(readiness);
+    }
+
+    /// The service's own routes are built: ready once NATS is too.
+    pub fn start_serving(&self) {
+        self.serving.store(true, Ordering::SeqCst);
     }
 
     /// Reports not ready from now on, so load balancers stop sending traffic.
@@ -40,7 +46,14 @@ impl Health {
             return Err(vec!["shutting down".to_owned()]);
         }
         match self.readiness.get() {
-            Some(readiness) => readiness.check().await,
+            Some(readiness) => {
+                readiness.check().await?;
+                if self.serving.load(Ordering::SeqCst) {
+                    Ok(())
+                } else {
+                    Err(vec!["starting the service".to_owned()])
+                }
+            }
             None => Err(vec![
                 "connecting to NATS and provisioning streams".to_owned(),
             ]),

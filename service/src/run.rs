@@ -166,6 +166,7 @@ where
         let router = app.http.layer(middleware::from_fn(metrics::track_http));
         let _ = app_slot.set(router);
         grpc.serve(app.grpc).await;
+        health.start_serving();
         for (name, task) in app.tasks {
             tasks.spawn(async move {
                 task.await;

@@ -50,6 +50,15 @@ async fn ready_only_between_provisioning_and_draining() {
     provision(&async_nats::jetstream::new(client), &topology)
         .await
         .expect("provision");
+    let (status, body) = get(&router, "/health/ready").await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "routes not built yet"
+    );
+    assert!(body.contains("starting the service"), "{body}");
+
+    health.start_serving();
     assert_eq!(
         get(&router, "/health/ready").await,
         (StatusCode::OK, r#"{"status":"ready"}"#.to_owned())
