@@ -4,7 +4,8 @@
 # nats-server with file storage, then measures, each against a freshly
 # started release gateway: single-event ingest, 50-event batches, the
 # realistic many-instance profile, the replay of a 1,000,000-event session;
-# and the same batches published straight to JetStream (the baseline). Prints one table; rows are also left as JSON
+# and the same batches published straight to JetStream (the baseline). Then
+# the coordinator's and analytics' own suites (each starts its own server). Prints one table; rows are also left as JSON
 # in target/bench/. Never part of `just test`.
 set -euo pipefail
 
@@ -14,7 +15,8 @@ duration=${BENCH_DURATION:-10s}
 out="$root/target/bench"
 
 "$root/scripts/install-tools.sh"
-cargo build --release --quiet -p jimbot-gateway -p jimbot-bench
+cargo build --release --quiet -p jimbot-gateway -p jimbot-bench -p jimbot-coordinator
+cargo build --release --quiet -p jimbot-analytics --features bench --bin jimbot-analytics-bench
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -86,6 +88,23 @@ for sync in default always; do
   rm -rf "$store"
 done
 
+# The coordinator's own suite starts its own nats-server and coordinator.
+echo "== coordinator"
+mkdir -p "$out/coordinator"
+BENCH_DURATION=$duration target/release/jimbot-coordinator-bench \
+  --output "$out/coordinator/coordinator.json" > "$out/coordinator/table.md"
+
+# Analytics: catch-up from a 1,000,000-event backlog, and lag when live.
+echo "== analytics"
+mkdir -p "$out/analytics"
+target/release/jimbot-analytics-bench --json > "$out/analytics/table.md"
+
 echo
 echo "Benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)), each run $duration:"
 target/release/jimbot-loadgen table "$out"/*.json
+echo
+echo "Coordinator (acquire + release over gRPC on loopback):"
+cat "$out/coordinator/table.md"
+echo
+echo "Analytics:"
+cat "$out/analytics/table.md"
