@@ -97,7 +97,9 @@ BENCH_DURATION=$duration target/release/jimbot-coordinator-bench \
 # Analytics: catch-up from a 1,000,000-event backlog, and lag when live.
 echo "== analytics"
 mkdir -p "$out/analytics"
-target/release/jimbot-analytics-bench --json > "$out/analytics/table.md"
+target/release/jimbot-analytics-bench --json > "$out/analytics/output.txt"
+grep -v '^{' "$out/analytics/output.txt" > "$out/analytics/table.md"
+grep '^{' "$out/analytics/output.txt" > "$out/analytics/rows.jsonl"
 
 echo
 echo "Benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)), each run $duration:"

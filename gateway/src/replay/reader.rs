@@ -253,6 +253,14 @@ fn deliver_policy(query: &Query) -> DeliverPolicy {
     }
 }
 
+/// A consumer's `filter_subject` (one) or `filter_subjects` (several).
+fn filters(query: &Query) -> (String, Vec<String>) {
+    match query.subjects.as_slice() {
+        [one] => (one.clone(), Vec::new()),
+        many => (String::new(), many.to_vec()),
+    }
+}
+
 fn consumer_name() -> String {
     format!("replay-{}", nuid::next())
 }
@@ -269,9 +277,12 @@ fn refused(e: jetstream::stream::ConsumerError) -> ReadError {
 
 /// A pull consumer over what `query` selects of what is stored.
 async fn pull(stream: &jetstream::stream::Stream, query: &Query) -> Result<Source, ReadError> {
-    let mut config = pull::Config {
+    let (filter_subject, filter_subjects) = filters(query);
+    let config = pull::Config {
         name: Some(consumer_name()),
         deliver_policy: deliver_policy(query),
+        filter_subject,
+        filter_subjects,
         ack_policy: AckPolicy::None,
         // Only a backstop: the reader deletes it when done or dropped.
         inactive_threshold: Duration::from_secs(30),
@@ -279,10 +290,6 @@ async fn pull(stream: &jetstream::stream::Stream, query: &Query) -> Result<Sourc
         num_replicas: 1,
         ..Default::default()
     };
-    match query.subjects.as_slice() {
-        [one] => config.filter_subject = one.clone(),
-        many => config.filter_subjects = many.to_vec(),
-    }
     let consumer = stream.create_consumer(config).await.map_err(refused)?;
     let cleanup = Cleanup {
         stream: stream.clone(),
@@ -312,15 +319,14 @@ async fn pull(stream: &jetstream::stream::Stream, query: &Query) -> Result<Sourc
 
 /// An ordered consumer over the query's subjects, from its start.
 async fn ordered(stream: &jetstream::stream::Stream, query: &Query) -> Result<Source, ReadError> {
-    let mut config = OrderedConfig {
+    let (filter_subject, filter_subjects) = filters(query);
+    let config = OrderedConfig {
         name: Some(consumer_name()),
         deliver_policy: deliver_policy(query),
+        filter_subject,
+        filter_subjects,
         ..Default::default()
     };
-    match query.subjects.as_slice() {
-        [one] => config.filter_subject = one.clone(),
-        many => config.filter_subjects = many.to_vec(),
-    }
     let consumer = stream.create_consumer(config).await.map_err(refused)?;
     let cleanup = Cleanup {
         stream: stream.clone(),
