@@ -17,9 +17,10 @@ up:
 down:
     scripts/down.sh
 
-# The Prometheus scrape test, then every cargo test (real nats-servers; installs the pinned one if missing).
+# The Prometheus scrape test, the Python and TypeScript golden-vector tests, then every cargo test (real nats-servers; installs the pinned one if missing).
 test: install-tools
     deploy/tests/prometheus-scrape.sh
+    scripts/test-clients.sh
     scripts/test.sh
 
 # Run `just up`'s services under the real Prometheus and check every target and key series.
@@ -47,6 +48,10 @@ bench: install-tools
 
 # What CI runs: lint, then test.
 ci: lint test
+
+# Regenerate the Python and TypeScript schema packages (schemas/python, schemas/ts) from the protos.
+proto:
+    scripts/proto-gen.sh
 
 # Rebuild the protobuf baseline after a reviewed, additive schema change.
 proto-baseline: install-tools

@@ -2,7 +2,8 @@
 # Lints the jimbot.v1 protobuf schemas and checks them for breaking changes
 # against the committed baseline image (see schemas/README.md, "Versioning").
 #
-#   scripts/proto-check.sh                    buf lint + buf breaking
+#   scripts/proto-check.sh                    buf lint + buf breaking, and the
+#                                             generated clients are up to date
 #   scripts/proto-check.sh --update-baseline  rebuild the baseline image
 #                                             (only when a new package such as
 #                                             jimbot.v2 is introduced, or for
@@ -17,7 +18,7 @@ BASELINE="proto-baseline/jimbot-v1.binpb"
 BUF="$ROOT/.tools/venv/bin/buf"
 
 usage() {
-    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 update_baseline=false
@@ -54,3 +55,6 @@ fi
 "$BUF" lint
 "$BUF" breaking --against "$BASELINE"
 echo "proto-check: lint and breaking-change check passed"
+
+# The committed Python and TypeScript code (`just proto`) matches the protos.
+"$ROOT/scripts/proto-gen.sh" --check
