@@ -50,14 +50,16 @@ for sync in default always; do
   pids+=("$nats_pid")
   nats_url="nats://127.0.0.1:$nats_port"
 
-  run_gateway_row() { # name, loadgen args...
+  gateway_flags=()
+  run_gateway_row() { # name, loadgen args... (gateway flags in $gateway_flags)
     local name=$1
     shift
     local http_port
     http_port=$(free_port)
     RUST_LOG=warn target/release/jimbot-gateway --http-addr "127.0.0.1:$http_port" \
       --grpc-addr "127.0.0.1:$(free_port)" \
-      --nats-url "$nats_url" --max-in-flight 2048 > "$out/gateway-$sync-$name.log" 2>&1 &
+      --nats-url "$nats_url" --max-in-flight 2048 "${gateway_flags[@]}" \
+      > "$out/gateway-$sync-$name.log" 2>&1 &
     local gateway_pid=$!
     wait_http "http://127.0.0.1:$http_port/health/ready"
     loadgen --gateway "http://127.0.0.1:$http_port" --nats-url "$nats_url" --sync "$sync" \
@@ -74,6 +76,10 @@ for sync in default always; do
   half=$(python3 -c "import json; r=json.load(open('$out/$sync-batch.json')); print(max(r['requests_per_sec'] / 2 / 16, 0.1))")
   run_gateway_row batch-half --mode batch --batch-size 50 --instances 16 --rate "$half"
   run_gateway_row realistic --mode realistic --instances 200
+  # Each request's events as one atomic batch: one disk sync per request.
+  gateway_flags=(--atomic-batches)
+  run_gateway_row batch-atomic --mode batch --batch-size 50 --instances 16 --label "atomic batches"
+  gateway_flags=()
   if [[ $sync == default ]]; then
     run_gateway_row single-256 --mode single --instances 256
     # Stores a 1,000,000-event session straight into JetStream, then reads

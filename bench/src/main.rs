@@ -59,6 +59,9 @@ struct RunArgs {
     /// How long to run.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     duration: Duration,
+    /// Appended to the row's name, e.g. the gateway setting under test.
+    #[arg(long)]
+    label: Option<String>,
     /// Events in the replayed session (replay mode).
     #[arg(long, default_value_t = 1_000_000)]
     replay_events: u64,
@@ -240,6 +243,10 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Mode::Realistic => format!("gateway realistic x{}", args.instances),
         Mode::Baseline => format!("baseline batch-{} x{}", args.batch_size, args.instances),
         Mode::Replay => unreachable!("handled above"),
+    };
+    let name = match &args.label {
+        Some(label) => format!("{name}, {label}"),
+        None => name,
     };
     let row = Row::new(&name, &args.sync, &tally, elapsed, mismatches.is_empty());
     finish(&args, row, before, mismatches.is_empty())

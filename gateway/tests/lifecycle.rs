@@ -30,6 +30,8 @@ async fn help_names_every_flag_and_its_environment_variable() {
         "GATEWAY_GRPC_ADDR",
         "--max-streams",
         "GATEWAY_MAX_STREAMS",
+        "--atomic-batches",
+        "GATEWAY_ATOMIC_BATCHES",
     ];
     for expected in own.iter().chain(COMMON_FLAGS) {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");

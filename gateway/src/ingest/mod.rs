@@ -125,12 +125,12 @@ pub(crate) async fn store(
     batch_id: Option<String>,
     messages: Vec<Outgoing>,
 ) -> Result<IngestReport, ApiError> {
-    let published = publish::publish_all(
-        state.jetstream(),
-        messages,
-        state.settings().publish_timeout,
-    )
-    .await;
+    let settings = state.settings();
+    let published = if settings.atomic_batches {
+        publish::publish_atomic(state.jetstream(), messages, settings.publish_timeout).await
+    } else {
+        publish::publish_all(state.jetstream(), messages, settings.publish_timeout).await
+    };
     let acked = match published {
         Ok(acks) => acks,
         Err(error) => {
