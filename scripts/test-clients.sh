@@ -26,4 +26,4 @@ echo "test-clients: Python (pytest)"
 (cd "$root/schemas/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 
 echo "test-clients: TypeScript (tsc, node --test)"
-(cd "$root/schemas/ts" && rm -rf dist && node_modules/.bin/tsc -p . && node --test dist/test/)
+(cd "$root/schemas/ts" && rm -rf dist && node_modules/.bin/tsc -p . && node --test --test-reporter=dot dist/test/)
