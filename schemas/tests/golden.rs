@@ -13,7 +13,7 @@ mod common;
 
 use common::FIXTURES;
 use jimbot_schemas::balatro::{parse_batch, parse_single};
-use jimbot_schemas::v1::{self, EventType, event::Payload, joker};
+use jimbot_schemas::v1::{self, EventType, event::Payload, joker, scoring};
 use prost::Message;
 use serde_json::{Value, json};
 
@@ -67,6 +67,18 @@ fn payload_case(payload: &Payload) -> &'static str {
     }
 }
 
+/// The name of the `Scoring.detail` oneof's field, as the .proto spells it.
+fn scoring_case(detail: &scoring::Detail) -> &'static str {
+    match detail {
+        scoring::Detail::HandEvalStart(_) => "hand_eval_start",
+        scoring::Detail::JokerTrigger(_) => "joker_trigger",
+        scoring::Detail::HandEvalComplete(_) => "hand_eval_complete",
+        scoring::Detail::ScoreUpdate(_) => "score_update",
+        scoring::Detail::MultUpdate(_) => "mult_update",
+        scoring::Detail::ChipsUpdate(_) => "chips_update",
+    }
+}
+
 fn game_state_fields(state: &v1::GameState) -> Value {
     json!({
         "in_game": state.in_game,
@@ -101,9 +113,33 @@ fn payload_fields(payload: &Payload) -> Value {
             "ante": opt_double(p.ante), "round": opt_double(p.round),
         }),
         Payload::ConnectionTest(p) => json!({ "message": p.message }),
-        // The other payloads are covered by the byte-exact vectors and the
-        // clients' re-encoding check; their fields are not listed.
-        _ => json!({}),
+        Payload::ScoreChanged(p) => json!({
+            "old_chips": opt_double(p.old_chips), "new_chips": opt_double(p.new_chips),
+            "old_mult": opt_double(p.old_mult), "new_mult": opt_double(p.new_mult),
+        }),
+        Payload::HandPlayed(p) => json!({
+            "hands_remaining": opt_double(p.hands_remaining),
+            "hand_number": opt_double(p.hand_number),
+        }),
+        Payload::CardsDiscarded(p) => json!({
+            "discards_remaining": opt_double(p.discards_remaining),
+        }),
+        Payload::JokersChanged(p) => json!({
+            "old_count": opt_double(p.old_count), "new_count": opt_double(p.new_count),
+            "joker_names": p.jokers.iter().map(|j| j.name.clone()).collect::<Vec<_>>(),
+        }),
+        Payload::PhaseChanged(p) => json!({ "old_phase": p.old_phase, "new_phase": p.new_phase }),
+        Payload::RoundComplete(p) => json!({
+            "ante": opt_double(p.ante), "round": opt_double(p.round),
+            "score": opt_double(p.score), "money": opt_double(p.money),
+        }),
+        Payload::JokerTrigger(p) => json!({
+            "joker_name": p.joker_name, "timestamp": opt_double(p.timestamp),
+        }),
+        Payload::Scoring(p) => json!({ "detail_case": p.detail.as_ref().map(scoring_case) }),
+        // Not in the fixtures: covered by the byte-exact vectors and the
+        // clients' re-encoding check, their fields are not listed.
+        Payload::LearningDecision(_) | Payload::Error(_) | Payload::Diagnostic(_) => json!({}),
     }
 }
 

@@ -81,6 +81,26 @@ def payload_fields(event: event_pb2.Event) -> Any:
         return {"ante": double(opt(p, "ante")), "round": double(opt(p, "round"))}
     if case == "connection_test":
         return {"message": opt(p, "message")}
+    if case == "score_changed":
+        return {f: double(opt(p, f)) for f in ("old_chips", "new_chips", "old_mult", "new_mult")}
+    if case == "hand_played":
+        return {f: double(opt(p, f)) for f in ("hands_remaining", "hand_number")}
+    if case == "cards_discarded":
+        return {"discards_remaining": double(opt(p, "discards_remaining"))}
+    if case == "jokers_changed":
+        return {
+            "old_count": double(opt(p, "old_count")),
+            "new_count": double(opt(p, "new_count")),
+            "joker_names": [opt(j, "name") for j in p.jokers],
+        }
+    if case == "phase_changed":
+        return {"old_phase": opt(p, "old_phase"), "new_phase": opt(p, "new_phase")}
+    if case == "round_complete":
+        return {f: double(opt(p, f)) for f in ("ante", "round", "score", "money")}
+    if case == "joker_trigger":
+        return {"joker_name": opt(p, "joker_name"), "timestamp": double(opt(p, "timestamp"))}
+    if case == "scoring":
+        return {"detail_case": p.WhichOneof("detail")}
     return {}
 
 

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 
 import {
@@ -24,6 +24,7 @@ import {
   MoneyChangedSchema,
   RoundChangedSchema,
   ScoreHistoryItemSchema,
+  ScoringSchema,
 } from "../src/index.js";
 
 // dist/test/ -> schemas/golden
@@ -49,14 +50,15 @@ function double(value: number | undefined): number | string | null {
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 
-// The .proto name of the payload oneof's set field ("gameState" -> "game_state").
-function payloadCase(event: Event): string | null {
-  const { case: name } = event.payload;
-  if (name === undefined) return null;
-  const field = EventSchema.fields.find((f) => f.localName === name);
-  assert.ok(field, `unknown payload case ${name}`);
+// The .proto name of a oneof's set field ("gameState" -> "game_state").
+function oneofFieldName(schema: DescMessage, localName: string | undefined): string | null {
+  if (localName === undefined) return null;
+  const field = schema.fields.find((f) => f.localName === localName);
+  assert.ok(field, `unknown oneof case ${localName}`);
   return field.name;
 }
+
+const payloadCase = (event: Event): string | null => oneofFieldName(EventSchema, event.payload.case);
 
 function gameStateFields(state: GameState): unknown {
   return {
@@ -102,6 +104,36 @@ function payloadFields(event: Event): unknown {
       return { ante: double(p.value.ante), round: double(p.value.round) };
     case "connectionTest":
       return { message: opt(p.value.message) };
+    case "scoreChanged":
+      return {
+        old_chips: double(p.value.oldChips),
+        new_chips: double(p.value.newChips),
+        old_mult: double(p.value.oldMult),
+        new_mult: double(p.value.newMult),
+      };
+    case "handPlayed":
+      return { hands_remaining: double(p.value.handsRemaining), hand_number: double(p.value.handNumber) };
+    case "cardsDiscarded":
+      return { discards_remaining: double(p.value.discardsRemaining) };
+    case "jokersChanged":
+      return {
+        old_count: double(p.value.oldCount),
+        new_count: double(p.value.newCount),
+        joker_names: p.value.jokers.map((j) => opt(j.name)),
+      };
+    case "phaseChanged":
+      return { old_phase: opt(p.value.oldPhase), new_phase: opt(p.value.newPhase) };
+    case "roundComplete":
+      return {
+        ante: double(p.value.ante),
+        round: double(p.value.round),
+        score: double(p.value.score),
+        money: double(p.value.money),
+      };
+    case "jokerTrigger":
+      return { joker_name: opt(p.value.jokerName), timestamp: double(p.value.timestamp) };
+    case "scoring":
+      return { detail_case: oneofFieldName(ScoringSchema, p.value.detail.case) };
     default:
       return {};
   }
