@@ -152,6 +152,26 @@ def test_a_truncated_vector_is_rejected() -> None:
         event_pb2.Event.FromString(data[: len(data) - 1])
 
 
+# Field 99 (not in the schema), varint 1: what a newer additive schema adds.
+UNKNOWN_FIELD = b"\x98\x06\x01"
+
+
+def test_an_unknown_field_survives_decoding_and_re_encoding() -> None:
+    data = (GOLDEN / INDEX["events"][0]["file"]).read_bytes() + UNKNOWN_FIELD
+    event = event_pb2.Event.FromString(data)
+    assert event.SerializeToString(deterministic=True) == data
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\xff", b"\x0a\x05ab", b"\x07"],
+    ids=["bad-varint", "short-string", "bad-wire-type"],
+)
+def test_malformed_bytes_are_rejected(garbage: bytes) -> None:
+    with pytest.raises(Exception, match="(?i)error parsing|truncated"):
+        event_pb2.Event.FromString(garbage)
+
+
 def client_events() -> dict[str, event_pb2.Event]:
     """The events Rust's golden test expects; the same values as its client_events()."""
     money = event_pb2.Event(

@@ -194,6 +194,26 @@ test("a truncated vector is rejected", () => {
   assert.throws(() => fromBinary(EventSchema, bytes.subarray(0, bytes.length - 1)));
 });
 
+// Field 99 (not in the schema), varint 1: what a newer additive schema adds.
+const unknownField = new Uint8Array([0x98, 0x06, 0x01]);
+
+test("an unknown field survives decoding and re-encoding", () => {
+  const first = index.events[0];
+  assert.ok(first);
+  const bytes = new Uint8Array([...readFileSync(join(golden, first.file)), ...unknownField]);
+  assert.deepEqual(toBinary(EventSchema, fromBinary(EventSchema, bytes)), bytes);
+});
+
+for (const [name, garbage] of Object.entries({
+  "bad varint": [0xff],
+  "short string": [0x0a, 0x05, 0x61, 0x62],
+  "bad wire type": [0x07],
+})) {
+  test(`malformed bytes are rejected: ${name}`, () => {
+    assert.throws(() => fromBinary(EventSchema, new Uint8Array(garbage)));
+  });
+}
+
 // The events Rust's golden test expects; the same values as its client_events().
 const clientEvents: Record<string, Event> = {
   money_changed: create(EventSchema, {
