@@ -181,34 +181,21 @@ impl EventReader {
     /// The next message, or `None` once the query's end is reached.
     pub async fn next(&mut self) -> Option<Result<StoredMessage, ReadError>> {
         loop {
-            let (message, pending) = match &mut self.source {
+            let delivery = match &mut self.source {
                 Source::Done => return None,
                 Source::Pull {
                     messages,
                     last_delivered,
                     ..
-                } => match next_pulled(messages, last_delivered).await {
-                    Some(Ok(delivery)) => delivery,
-                    Some(Err(e)) => {
-                        self.finish();
-                        return Some(Err(e));
-                    }
-                    None => {
-                        self.finish();
-                        return None;
-                    }
-                },
-                Source::Ordered { messages, .. } => match next_ordered(messages).await {
-                    Some(Ok(delivery)) => delivery,
-                    Some(Err(e)) => {
-                        self.finish();
-                        return Some(Err(e));
-                    }
-                    None => {
-                        self.finish();
-                        return None;
-                    }
-                },
+                } => next_pulled(messages, last_delivered).await,
+                Source::Ordered { messages, .. } => next_ordered(messages).await,
+            };
+            let (message, pending) = match delivery {
+                Some(Ok(delivery)) => delivery,
+                failed_or_ended => {
+                    self.finish();
+                    return failed_or_ended.map(|read| read.map(|(message, _)| message));
+                }
             };
             let (sequence, stored_at) = (message.sequence, message.stored_at);
             if self.last.is_some_and(|last| sequence > last)
@@ -217,7 +204,7 @@ impl EventReader {
                 self.finish();
                 return None;
             }
-            let caught_up = self.query.end == End::CaughtUp && pending == Some(0);
+            let caught_up = self.query.end == End::CaughtUp && pending == 0;
             if self.last == Some(sequence) || caught_up {
                 self.finish();
             }
@@ -369,7 +356,8 @@ fn stored(message: jetstream::Message) -> Result<(StoredMessage, u64, u64), Read
     ))
 }
 
-type Delivery = Option<Result<(StoredMessage, Option<u64>), ReadError>>;
+/// A stored message and how many matching messages are pending after it.
+type Delivery = Option<Result<(StoredMessage, u64), ReadError>>;
 
 /// The next delivery of a pull consumer, checked for gaps.
 async fn next_pulled(messages: &mut pull::Stream, last_delivered: &mut u64) -> Delivery {
@@ -385,7 +373,7 @@ async fn next_pulled(messages: &mut pull::Stream, last_delivered: &mut u64) -> D
             ));
         }
         *last_delivered = delivered;
-        Ok((message, Some(pending)))
+        Ok((message, pending))
     }))
 }
 
@@ -395,7 +383,7 @@ async fn next_ordered(messages: &mut pull::Ordered) -> Delivery {
         Ok(message) => message,
         Err(e) => return Some(Err(ReadError::unavailable("replay interrupted", e))),
     };
-    Some(stored(message).map(|(message, pending, _)| (message, Some(pending))))
+    Some(stored(message).map(|(message, pending, _)| (message, pending)))
 }
 
 /// Deletes a reader's consumer. The server would also drop it after 30 s
