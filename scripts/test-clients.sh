@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The Python and TypeScript golden-vector tests of the generated schema
-# packages (schemas/python, schemas/ts; see docs/clients.md). Dependencies
+# packages (schemas/python, schemas/ts; see docs/clients.md), and the Python
+# example client's tests against a real nats-server, jimbot-gateway and
+# jimbot-coordinator (examples/python; the debug binaries are built first, a
+# no-op when they are current). Dependencies
 # come from pinned files: schemas/python/requirements-test.txt into
 # .tools/pyclients-venv, schemas/ts/package-lock.json into
 # schemas/ts/node_modules; both are reinstalled only when the pins change.
@@ -24,6 +27,10 @@ fi
 
 echo "test-clients: Python (pytest)"
 (cd "$root/schemas/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+
+echo "test-clients: Python example client (pytest, real services)"
+(cd "$root" && cargo build --quiet -p jimbot-gateway -p jimbot-coordinator)
+(cd "$root/examples/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 
 echo "test-clients: TypeScript (tsc, node --test)"
 (cd "$root/schemas/ts" && rm -rf dist && node_modules/.bin/tsc -p . && node --test --test-reporter=dot dist/test/)
