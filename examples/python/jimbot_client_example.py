@@ -182,7 +182,7 @@ def claude_api_lease_over_grpc(grpc_target: str, holder: str, request_id: str) -
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--session", default="default")
     parser.add_argument("--events", type=int, default=1, help="game events to read")
     parser.add_argument("--nats-url", default="nats://127.0.0.1:4222")
@@ -192,8 +192,8 @@ async def main() -> None:
 
     for subject, event in await read_session_events(args.nats_url, args.session, args.events):
         print(subject, event_pb2.EventType.Name(event.type), event.event_id)
-    print(queue_command(args.gateway_url, args.session, {"type": "play_hand"}))
-    print(poll_commands(args.gateway_url, args.session))
+    print(json.dumps(queue_command(args.gateway_url, args.session, {"type": "play_hand"})))
+    print(json.dumps(poll_commands(args.gateway_url, args.session)))
     cycle = await claude_api_lease_over_nats(args.nats_url, "example/nats", "example-nats")
     print("NATS lease", cycle.granted.lease_id, "token", cycle.granted.fencing_token)
     cycle = claude_api_lease_over_grpc(args.coordinator_grpc, "example/grpc", "example-grpc")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -16,13 +18,15 @@ from jimbot.v1 import event_pb2
 import jimbot_client_example as example
 
 ROOT = Path(__file__).resolve().parents[3]
-BATCH = ROOT / "fixtures" / "balatromcp" / "batch_startup.json"
+FIXTURES = ROOT / "fixtures" / "balatromcp"
+BATCH = FIXTURES / "batch_startup.json"
+EXAMPLE = Path(example.__file__)
 
 
-def post_batch(stack, session: str) -> dict:
+def post_batch(stack, session: str, batch: Path = BATCH) -> dict:
     request = urllib.request.Request(
         f"{stack.gateway_url}/s/{session}/api/v1/events/batch",
-        data=BATCH.read_bytes(),
+        data=batch.read_bytes(),
         method="POST",
         headers={"Content-Type": "application/json"},
     )
@@ -65,6 +69,50 @@ def test_reads_and_decodes_a_sessions_events(stack):
     assert [(card.rank, card.suit) for card in state.hand] == [
         (card["rank"], card["suit"]) for card in sent_state["hand"]
     ]
+
+
+def test_a_resent_batch_is_read_once(stack):
+    # The mod re-sends a batch after a failed request; a later batch marks
+    # the end of what must be read.
+    assert post_batch(stack, "game-5")["totals"]["stored"] == 2
+    assert post_batch(stack, "game-5")["totals"] == {"stored": 0, "duplicates": 2, "dead_lettered": 0}
+    later = FIXTURES / "batch_round_end.json"
+    assert post_batch(stack, "game-5", later)["totals"]["stored"] == 4
+
+    events = asyncio.run(example.read_session_events(stack.nats_url, "game-5", count=6))
+
+    sent = json.loads(BATCH.read_text())["events"] + json.loads(later.read_text())["events"]
+    assert [event.event_id for _, event in events] == [e["event_id"] for e in sent]
+
+
+def test_reading_a_session_without_events_times_out(stack):
+    import nats.errors
+
+    with pytest.raises(nats.errors.TimeoutError):
+        asyncio.run(example.read_session_events(stack.nats_url, "no-such-game", 1, timeout=0.5))
+
+
+def test_the_command_line_runs_every_step(stack):
+    post_batch(stack, "game-6")
+    finished = subprocess.run(
+        [
+            sys.executable, str(EXAMPLE), "--session", "game-6", "--events", "2",
+            "--nats-url", stack.nats_url, "--gateway-url", stack.gateway_url,
+            "--coordinator-grpc", stack.coordinator_grpc,
+        ],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr
+    lines = finished.stdout.splitlines()
+    ids = [e["event_id"] for e in json.loads(BATCH.read_text())["events"]]
+    assert lines[0] == f"jimbot.game.game-6.heartbeat EVENT_TYPE_HEARTBEAT {ids[0]}"
+    assert lines[1] == f"jimbot.game.game-6.game_state EVENT_TYPE_GAME_STATE {ids[1]}"
+    assert json.loads(lines[2]) == {
+        "session": "game-6", "queued": [{"line": "play_hand", "seq": 1, "duplicate": False}],
+    }
+    assert json.loads(lines[3]) == ["play_hand"]
+    assert lines[4].startswith("NATS lease l-") and lines[5].startswith("gRPC lease l-")
+    assert len(lines) == 6
 
 
 @pytest.mark.parametrize(
