@@ -3,29 +3,9 @@
 
 mod common;
 
-use common::{fixture, spawn_app};
+use common::{BATCH_FIXTURES as BATCHES, fixture, session_for, spawn_app};
 use jimbot_schemas::{balatro, v1};
 use prost::Message as _;
-
-const BATCHES: &[&str] = &[
-    "batch_startup.json",
-    "batch_hand_scoring.json",
-    "batch_round_end.json",
-    "batch_shop_purchase_unicode.json",
-    "batch_mixed.json",
-    "edge_empty_tables.json",
-    "edge_menu_state.json",
-    "edge_big_numbers.json",
-    "edge_invalid_json_inf_nan.json",
-    "edge_invalid_json_control_chars.json",
-    "edge_large_game_state.json",
-    "edge_resend_after_outage_a.json",
-    "edge_resend_after_outage_b.json",
-];
-
-fn session_for(file: &str) -> String {
-    file.trim_end_matches(".json").replace('_', "-")
-}
 
 #[tokio::test]
 async fn every_batch_fixture_is_stored_once_and_decodes_to_what_was_sent() {

@@ -5,30 +5,12 @@
 mod common;
 
 use axum::{body::Body, http::Request};
-use common::{TestApp, fixture, spawn_app};
+use common::{BATCH_FIXTURES, TestApp, fixture, session_for, spawn_app};
 use futures::StreamExt as _;
 use http_body_util::BodyExt as _;
 use jimbot_gateway::replay::ndjson::{ParsedLine, parse_line};
 use jimbot_schemas::balatro;
 use tower::ServiceExt as _;
-
-const FIXTURES: &[&str] = &[
-    "batch_startup.json",
-    "batch_hand_scoring.json",
-    "batch_round_end.json",
-    "batch_shop_purchase_unicode.json",
-    "batch_mixed.json",
-    "edge_empty_tables.json",
-    "edge_menu_state.json",
-    "edge_big_numbers.json",
-    "edge_invalid_json_inf_nan.json",
-    "edge_invalid_json_control_chars.json",
-    "edge_large_game_state.json",
-];
-
-fn session_for(file: &str) -> String {
-    file.trim_end_matches(".json").replace('_', "-")
-}
 
 /// Posts `file` into `session`; the mod's bytes of each event, in order.
 async fn ingest(app: &TestApp, session: &str, file: &str) -> Vec<Vec<u8>> {
@@ -56,7 +38,7 @@ fn lines(body: &[u8]) -> Vec<ParsedLine> {
 #[tokio::test]
 async fn every_fixture_replays_byte_identical_and_in_order() {
     let app = spawn_app().await;
-    for file in FIXTURES {
+    for file in BATCH_FIXTURES {
         let session = session_for(file);
         let sent = ingest(&app, &session, file).await;
 

@@ -69,6 +69,28 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     }
 }
 
+/// Every batch body the real mod sends, in `fixtures/balatromcp/`.
+pub const BATCH_FIXTURES: &[&str] = &[
+    "batch_startup.json",
+    "batch_hand_scoring.json",
+    "batch_round_end.json",
+    "batch_shop_purchase_unicode.json",
+    "batch_mixed.json",
+    "edge_empty_tables.json",
+    "edge_menu_state.json",
+    "edge_big_numbers.json",
+    "edge_invalid_json_inf_nan.json",
+    "edge_invalid_json_control_chars.json",
+    "edge_large_game_state.json",
+    "edge_resend_after_outage_a.json",
+    "edge_resend_after_outage_b.json",
+];
+
+/// A session of its own for each fixture (they share event ids).
+pub fn session_for(file: &str) -> String {
+    file.trim_end_matches(".json").replace('_', "-")
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/balatromcp")
