@@ -123,11 +123,6 @@ impl Outcome {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_str() == raw)
     }
-
-    /// Whether the run is over.
-    pub fn is_finished(self) -> bool {
-        self != Outcome::InProgress
-    }
 }
 
 /// The game's phase as far as cutting runs is concerned (spec 6.2: phase

@@ -20,7 +20,8 @@ pub const PENDING: &str = "analytics_consumer_pending";
 pub const LAG: &str = "analytics_consumer_lag_seconds";
 /// Gauge: the last applied `GAME_EVENTS` sequence.
 pub const LAST_SEQ: &str = "analytics_last_applied_sequence";
-/// Histogram: seconds to decode, apply and commit one batch.
+/// Histogram: seconds to fill gaps, decode, dead-letter, apply, commit and
+/// acknowledge one batch.
 pub const BATCH_SECONDS: &str = "analytics_batch_duration_seconds";
 /// Counter: messages in committed batches (rate = throughput).
 pub const BATCH_MESSAGES: &str = "analytics_batch_messages_total";
@@ -62,7 +63,7 @@ pub fn describe() {
     describe_histogram!(
         BATCH_SECONDS,
         Unit::Seconds,
-        "Time to apply, commit and acknowledge a batch"
+        "Time to fill gaps, decode, dead-letter, apply, commit and acknowledge a batch"
     );
     describe_counter!(BATCH_MESSAGES, "Messages in committed batches");
     describe_counter!(RUNS_STARTED, "Runs started");
@@ -78,16 +79,9 @@ pub fn describe() {
 }
 
 /// Records what a committed batch did.
-pub fn batch_committed(
-    messages: usize,
-    took: Duration,
-    pending: u64,
-    lag: Duration,
-    last_seq: u64,
-) {
+pub fn batch_committed(messages: usize, took: Duration) {
     metrics::counter!(BATCH_MESSAGES).increment(messages as u64);
     metrics::histogram!(BATCH_SECONDS).record(took.as_secs_f64());
-    gauges(pending, lag, last_seq);
 }
 
 /// Sets the consumer position gauges.

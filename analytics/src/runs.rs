@@ -486,7 +486,6 @@ fn close(mut run: OpenRun, ending: Outcome, fx: &mut Effects) {
     if let Some(round) = run.round.take() {
         fx.rounds.push(round);
     }
-    fx.jokers_changed.push(run.row.id);
     fx.closed.push(run.row);
 }
 

@@ -83,11 +83,11 @@ mod tests {
             game_id: Some("unknown".to_owned()),
             ante: Some(3.0),
             round: Some(8.0),
-            hand_number: Some(2.0),
+            hand_number: Some(5.0),
             chips: Some(1.5e17),
             mult: Some(0.0),
             money: Some(-3.0),
-            hand_size: Some(8.0),
+            hand_size: Some(9.0),
             hands_remaining: Some(2.0),
             discards_remaining: Some(1.0),
             jokers: vec![v1::Joker {
