@@ -260,7 +260,7 @@ impl Writer {
                 },
                 Some((key, done, delete, result)) = in_flight.next() => {
                     match &result {
-                        Ok(revision) if delete => { self.revisions.remove(&key); let _ = revision; }
+                        Ok(_) if delete => { self.revisions.remove(&key); }
                         Ok(revision) => { self.revisions.insert(key.clone(), Some(*revision)); }
                         // Unknown now: read it again before the next write.
                         Err(_) => { self.revisions.insert(key.clone(), None); }

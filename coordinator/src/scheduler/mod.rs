@@ -161,7 +161,8 @@ impl Scheduler {
     /// Restores persisted state: the fencing high-water mark, quota states
     /// and live leases (those already past their expiry expire on the next
     /// [`Scheduler::tick`]). Leases of resources no longer configured, or no
-    /// longer fitting, are kept (their holders still hold them) and counted.
+    /// longer fitting, are kept (their holders still hold them); only those on
+    /// configured pools count towards `allocated`.
     pub fn restore(&mut self, fencing_reserved: u64, quotas: &[(String, At)], leases: Vec<Lease>) {
         self.fencing_reserved = fencing_reserved;
         self.fencing = self.fencing.max(fencing_reserved);
@@ -215,11 +216,6 @@ impl Scheduler {
         self.leases.get(&id)
     }
 
-    /// Number of live leases.
-    pub fn lease_count(&self) -> usize {
-        self.leases.len()
-    }
-
     /// Requests an acquire; the answer comes as an [`Effect`] for `ticket`
     /// (at once, or later from [`Scheduler::tick`]).
     pub fn acquire(&mut self, ticket: Ticket, request: Acquire, now: At) {
@@ -270,10 +266,11 @@ impl Scheduler {
             seq,
         };
         // Granted at once only if it would be first in line and fits.
+        let key = self.order_key(&waiter, now);
         let first = self.resources[index]
             .waiting
             .iter()
-            .all(|w| self.order_key(&waiter, now) < self.order_key(w, now));
+            .all(|w| key < self.order_key(w, now));
         if first {
             match self.fits(index, &waiter.request, now) {
                 Fit::Yes => return self.grant(index, waiter, now),
@@ -789,11 +786,6 @@ impl Scheduler {
                 }
             })
             .collect()
-    }
-
-    /// Known resource names.
-    pub fn resource_names(&self) -> Vec<&'static str> {
-        self.resources.iter().map(|r| r.name).collect()
     }
 
     /// Refuses every waiting request (the coordinator is stopping).

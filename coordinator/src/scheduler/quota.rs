@@ -120,8 +120,6 @@ impl Gcra {
 mod tests {
     use super::*;
 
-    const HOUR: Duration = Duration::from_secs(3600);
-
     fn at(secs: u64) -> At {
         At::from_unix(Duration::from_secs(1_700_000_000 + secs))
     }
@@ -158,7 +156,6 @@ mod tests {
             }
         }
         assert_eq!(granted, 1000);
-        let _ = HOUR;
     }
 
     #[test]

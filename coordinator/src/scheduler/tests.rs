@@ -484,12 +484,19 @@ fn shutting_down_answers_every_waiter() {
     let mut s = scheduler();
     s.acquire(0, request("cpu", 4, Priority::High, "a"), at(0));
     s.acquire(1, request("cpu", 4, Priority::High, "b"), at(0));
+    s.acquire(2, request("cpu", 4, Priority::Low, "c"), at(0));
     s.take_effects();
     s.shut_down();
     let denied = denials(&s.take_effects());
     assert_eq!(
-        (denied[0].0, denied[0].1.reason),
-        (1, DenialReason::ShuttingDown)
+        denied
+            .iter()
+            .map(|(ticket, denial)| (*ticket, denial.reason))
+            .collect::<Vec<_>>(),
+        [
+            (1, DenialReason::ShuttingDown),
+            (2, DenialReason::ShuttingDown)
+        ]
     );
 }
 
