@@ -49,9 +49,13 @@ pub async fn instance(
     templates: std::sync::Arc<Templates>,
     gateway: String,
     session: String,
-    interval: Option<Duration>,
-    start_offset: Duration,
+    pacing: Pacing,
+    retry: Retry,
 ) -> Tally {
+    let Pacing {
+        interval,
+        start_offset,
+    } = pacing;
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut tally = Tally::default();
     let mut counter: u64 = 0;
@@ -119,51 +123,141 @@ pub async fn instance(
         };
         counter += events;
         let uri = format!("{gateway}/s/{session}/api/v1/{path}");
+        send(
+            &client,
+            &uri,
+            &session,
+            Bytes::from(body),
+            retry,
+            &mut tally,
+        )
+        .await;
+    }
+    tally
+}
+
+/// A fixed request rate, when one is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Time between requests; `None`: as fast as they are answered.
+    pub interval: Option<Duration>,
+    /// When this instance's first request goes out.
+    pub start_offset: Duration,
+}
+
+/// How a refused request is re-sent, as the mod does after a 503: the same
+/// events again, so a retried request must not be counted twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Re-sends allowed per request after the first attempt (0: none).
+    pub attempts: u32,
+    /// The longest wait between attempts, whatever `Retry-After` says.
+    pub max_wait: Duration,
+}
+
+/// The wait before re-sending when the answer names none.
+const DEFAULT_RETRY_WAIT: Duration = Duration::from_millis(500);
+
+/// Posts one request, re-sending it after a 503, a 429 or a transport
+/// failure (up to `retry.attempts` times, honouring `Retry-After`), and
+/// tallies what the final answer says.
+async fn send(
+    client: &HttpClient,
+    uri: &str,
+    session: &str,
+    body: Bytes,
+    retry: Retry,
+    tally: &mut Tally,
+) {
+    let mut attempt = 0;
+    loop {
         let request = Request::post(uri)
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body.clone()))
             .expect("valid request");
         let sent = Instant::now();
         let outcome = client.request(request).await;
         tally.requests += 1;
-        match outcome {
+        let wait = match outcome {
             Ok(response) if response.status() == StatusCode::ACCEPTED => {
                 let body = response.into_body().collect().await.map(|b| b.to_bytes());
                 tally.record(sent.elapsed());
-                match body
+                let report = body
                     .ok()
-                    .and_then(|b| serde_json::from_slice::<Report>(&b).ok())
-                {
-                    Some(report) => {
-                        for event in report.events {
-                            match event.status.as_str() {
-                                "stored" => {
-                                    let event_type =
-                                        event.r#type.unwrap_or_default().to_ascii_lowercase();
-                                    *tally
-                                        .stored
-                                        .entry(format!("{session}.{event_type}"))
-                                        .or_default() += 1;
-                                }
-                                "duplicate" => tally.duplicates += 1,
-                                other => *tally.errors.entry(other.to_owned()).or_default() += 1,
-                            }
-                        }
-                    }
+                    .and_then(|b| serde_json::from_slice::<Report>(&b).ok());
+                match report {
+                    Some(report) => record_report(report, session, attempt > 0, tally),
                     None => *tally.errors.entry("unreadable 202".to_owned()).or_default() += 1,
                 }
+                return;
             }
             Ok(response) => {
-                *tally
-                    .errors
-                    .entry(response.status().as_u16().to_string())
-                    .or_default() += 1;
+                let status = response.status();
+                let wait = retry_after(response.headers());
                 let _ = response.into_body().collect().await;
+                let retryable = status == StatusCode::SERVICE_UNAVAILABLE
+                    || status == StatusCode::TOO_MANY_REQUESTS;
+                if !retryable || attempt >= retry.attempts {
+                    *tally.errors.entry(status.as_u16().to_string()).or_default() += 1;
+                    return;
+                }
+                wait
             }
-            Err(_) => *tally.errors.entry("transport".to_owned()).or_default() += 1,
+            Err(_) => {
+                if attempt >= retry.attempts {
+                    *tally.errors.entry("transport".to_owned()).or_default() += 1;
+                    return;
+                }
+                None
+            }
+        };
+        attempt += 1;
+        tally.retries += 1;
+        tokio::time::sleep(wait.unwrap_or(DEFAULT_RETRY_WAIT).min(retry.max_wait)).await;
+    }
+}
+
+/// Tallies a 202's per-event report. On a re-send, `duplicate` means an
+/// earlier attempt of this same request stored the event before it failed
+/// (this generator never sends an event id twice otherwise), so it counts
+/// as stored by this run, once.
+fn record_report(report: Report, session: &str, resent: bool, tally: &mut Tally) {
+    for event in report.events {
+        let acknowledged_here = match event.status.as_str() {
+            "stored" => true,
+            "duplicate" if resent => {
+                tally.recovered += 1;
+                true
+            }
+            "duplicate" => {
+                tally.duplicates += 1;
+                false
+            }
+            other => {
+                *tally.errors.entry(other.to_owned()).or_default() += 1;
+                false
+            }
+        };
+        if acknowledged_here {
+            let event_type = event.r#type.unwrap_or_default().to_ascii_lowercase();
+            *tally
+                .stored
+                .entry(format!("{session}.{event_type}"))
+                .or_default() += 1;
         }
     }
-    tally
+}
+
+/// `Retry-After` in whole seconds, as the gateway sends it.
+fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
+    headers
+        .get(hyper::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 fn batch<'t>(
@@ -181,4 +275,40 @@ fn batch<'t>(
         pick(i, n).write(&mut events, &format!("{session}-{n}"), n as f64 + 0.5);
     }
     batch_body(&format!("{session}-b{counter}"), &events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        serde_json::from_str(
+            r#"{"events":[{"status":"stored","type":"GAME_STATE"},
+                          {"status":"duplicate","type":"HEARTBEAT"}]}"#,
+        )
+        .expect("a report")
+    }
+
+    #[test]
+    fn a_duplicate_on_a_resend_counts_as_stored_once_but_not_on_a_first_attempt() {
+        let mut first = Tally::default();
+        record_report(report(), "s", false, &mut first);
+        assert_eq!(first.stored.get("s.game_state"), Some(&1));
+        assert_eq!(first.stored.get("s.heartbeat"), None);
+        assert_eq!((first.duplicates, first.recovered), (1, 0));
+
+        let mut resent = Tally::default();
+        record_report(report(), "s", true, &mut resent);
+        assert_eq!(resent.stored.get("s.game_state"), Some(&1));
+        assert_eq!(resent.stored.get("s.heartbeat"), Some(&1));
+        assert_eq!((resent.duplicates, resent.recovered), (0, 1));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        let mut headers = hyper::HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(hyper::header::RETRY_AFTER, "2".parse().expect("value"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+    }
 }

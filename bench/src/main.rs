@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run one load and print its row.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the table of rows saved as JSON files.
     Table {
         /// Row files written by `run --json`.
@@ -84,6 +84,14 @@ struct RunArgs {
     /// Also write the row here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Re-send a request answered 503 or 429, or lost in transport, up to
+    /// this many times (as the mod does), waiting what `Retry-After` says;
+    /// events a re-send finds already stored count once. 0: never re-send.
+    #[arg(long, default_value_t = 0)]
+    retry: u32,
+    /// The longest wait between re-sends, whatever `Retry-After` says.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    retry_max_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,7 +127,7 @@ impl Plan {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Run(args) => run(args).await,
+        Command::Run(args) => run(*args).await,
         Command::Table { files } => {
             let mut rows = Vec::new();
             for file in files {
@@ -213,10 +221,16 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     templates.clone(),
                     args.gateway.clone(),
                     session,
-                    interval,
-                    interval.map_or(Duration::ZERO, |every| {
-                        every.mul_f64(i as f64 / args.instances as f64)
-                    }),
+                    gateway::Pacing {
+                        interval,
+                        start_offset: interval.map_or(Duration::ZERO, |every| {
+                            every.mul_f64(i as f64 / args.instances as f64)
+                        }),
+                    },
+                    gateway::Retry {
+                        attempts: args.retry,
+                        max_wait: args.retry_max_wait,
+                    },
                 ));
             }
         }
@@ -227,6 +241,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
 
+    if tally.retries > 0 {
+        eprintln!(
+            "re-sent {} requests; {} events were already stored by a failed attempt",
+            tally.retries, tally.recovered
+        );
+    }
     let mismatches = verify::stream_matches(&js, &run_id, &tally.stored).await?;
     for mismatch in &mismatches {
         eprintln!("verification: {mismatch}");

@@ -18,6 +18,10 @@ pub struct Tally {
     pub duplicates: u64,
     /// Failed requests by HTTP status (or `error` for transport failures).
     pub errors: BTreeMap<String, u64>,
+    /// Re-sends after a 503, 429 or transport failure (`--retry`).
+    pub retries: u64,
+    /// Events a re-send found already stored by its failed predecessor.
+    pub recovered: u64,
 }
 
 impl Default for Tally {
@@ -28,6 +32,8 @@ impl Default for Tally {
             stored: BTreeMap::new(),
             duplicates: 0,
             errors: BTreeMap::new(),
+            retries: 0,
+            recovered: 0,
         }
     }
 }
@@ -38,6 +44,8 @@ impl Tally {
         self.latency.add(&other.latency).expect("same bounds");
         self.requests += other.requests;
         self.duplicates += other.duplicates;
+        self.retries += other.retries;
+        self.recovered += other.recovered;
         for (subject, n) in other.stored {
             *self.stored.entry(subject).or_default() += n;
         }
@@ -76,6 +84,9 @@ pub struct Row {
     pub latency_ms: [f64; 5],
     /// Failures by status.
     pub errors: BTreeMap<String, u64>,
+    /// Re-sends after a 503, 429 or transport failure (`--retry`).
+    #[serde(default)]
+    pub retries: u64,
     /// Whether the stream holds exactly the acknowledged events.
     pub verified: bool,
     /// Peak resident memory of the service under test, MiB.
@@ -106,6 +117,7 @@ impl Row {
                 tally.latency.max() as f64 / 1000.0,
             ],
             errors: tally.errors.clone(),
+            retries: tally.retries,
             verified,
             peak_rss_mib: None,
             cpu_s_per_1k_events: None,
@@ -138,14 +150,18 @@ pub fn table(rows: &[Row]) -> String {
         let optional = |v: Option<f64>, digits: usize| {
             v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
         };
-        let errors = if row.errors.is_empty() {
+        let mut errors: Vec<String> = row
+            .errors
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        if row.retries > 0 {
+            errors.push(format!("retried: {}", row.retries));
+        }
+        let errors = if errors.is_empty() {
             "0".to_owned()
         } else {
-            row.errors
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            errors.join(", ")
         };
         let [p50, p90, p99, p999, max] = row.latency_ms;
         out.push_str(&format!(
