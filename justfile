@@ -46,6 +46,10 @@ fmt:
 bench: install-tools
     scripts/bench.sh
 
+# Soak: the realistic many-instance load for a while (default 30m, e.g. `just soak 5m`); RSS and open fds must stay flat, nothing lost. Never part of `just test`.
+soak duration="30m": install-tools
+    scripts/soak.sh {{duration}}
+
 # What CI runs: lint, then test.
 ci: lint test
 
