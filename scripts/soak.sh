@@ -5,8 +5,8 @@
 # mod's own pacing) for the duration (default 30m), re-sending after 503s as
 # the mod does. Every SOAK_SAMPLE (default 15s) the gateway's and analytics'
 # RSS and open file descriptors, the events stored and the events analytics
-# applied go into target/soak/samples.csv. At the end: the load generator's
-# verification (the stream holds exactly what was acknowledged), analytics
+# applied go into target/soak/samples.csv (under CARGO_TARGET_DIR if set).
+# At the end: the load generator's verification (the stream holds exactly what was acknowledged), analytics
 # caught up with every stored event, and RSS and descriptors flat (median of
 # the last third of the samples against the first third). Exits non-zero
 # when any of these fails.
@@ -24,7 +24,9 @@ instances=${SOAK_INSTANCES:-64}
 sample_every=${SOAK_SAMPLE:-15}
 rss_growth=${SOAK_RSS_GROWTH:-1.25}
 fd_growth=${SOAK_FD_GROWTH:-8}
-out="$root/target/soak"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release"
+out="$target/soak"
 
 "$root/scripts/install-tools.sh"
 cargo build --release --quiet -p jimbot-gateway -p jimbot-analytics -p jimbot-bench
@@ -66,14 +68,14 @@ EOF
 pids+=($!)
 wait_http "http://127.0.0.1:$monitor_port/healthz"
 
-RUST_LOG=warn target/release/jimbot-gateway --nats-url "$nats_url" \
+RUST_LOG=warn "$bin/jimbot-gateway" --nats-url "$nats_url" \
   --http-addr "127.0.0.1:$gateway_port" --grpc-addr "127.0.0.1:$(free_port)" \
   > "$out/gateway.log" 2>&1 &
 gateway_pid=$!
 pids+=("$gateway_pid")
 wait_http "http://127.0.0.1:$gateway_port/health/ready"
 
-RUST_LOG=warn target/release/jimbot-analytics --nats-url "$nats_url" \
+RUST_LOG=warn "$bin/jimbot-analytics" --nats-url "$nats_url" \
   --http-addr "127.0.0.1:$analytics_port" --db "$work/analytics.db" \
   > "$out/analytics.log" 2>&1 &
 analytics_pid=$!
@@ -105,7 +107,7 @@ PY
 echo "soak: $instances instances at the mod's pacing for $duration; samples every ${sample_every}s in $out/samples.csv"
 echo "seconds,gateway_rss_kib,gateway_fds,analytics_rss_kib,analytics_fds,events_stored,events_applied" \
   > "$out/samples.csv"
-target/release/jimbot-loadgen run --mode realistic --instances "$instances" --duration "$duration" \
+"$bin/jimbot-loadgen" run --mode realistic --instances "$instances" --duration "$duration" \
   --retry 20 --gateway "http://127.0.0.1:$gateway_port" --nats-url "$nats_url" \
   --json "$out/loadgen.json" > "$out/loadgen.txt" 2>&1 &
 loadgen_pid=$!
