@@ -6,12 +6,12 @@
 # the mod does. Every SOAK_SAMPLE (default 15s) the gateway's and analytics'
 # RSS and open file descriptors, the events stored and the events analytics
 # applied go into target/soak/samples.csv (under CARGO_TARGET_DIR if set).
-# At the end: the load generator's verification (the stream holds exactly what was acknowledged), analytics
-# caught up with every stored event, and RSS and descriptors flat (median of
-# the last third of the samples against the first third). Exits non-zero
-# when any of these fails.
+# At the end: the load generator's verification (the stream holds exactly
+# what was acknowledged), analytics caught up with every stored event, and
+# RSS and descriptors flat (median of the last third of the samples against
+# the first third). Exits non-zero when any of these fails.
 #
-# Settings (environment): SOAK_INSTANCES (64), SOAK_SAMPLE (15s, seconds),
+# Settings (environment): SOAK_INSTANCES (64), SOAK_SAMPLE (seconds, 15),
 # SOAK_RSS_GROWTH (1.25: the last third's median RSS may be at most this
 # times the first third's), SOAK_FD_GROWTH (8: descriptors more allowed),
 # SOAK_KEEP=1 keeps the JetStream store and the database.
