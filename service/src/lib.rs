@@ -7,6 +7,8 @@
 //! - [`boot`]: connect to NATS (waiting for it) and provision the topology;
 //! - [`shutdown`]: the SIGTERM / Ctrl-C signal;
 //! - [`grpc`]: the gRPC health service and reflection;
+//! - [`listen`]: how listeners accept and keep connections (limits, timeouts);
+//! - [`tls`]: TLS for the listeners;
 //! - [`run`]: all of the above in order, for a service's `main`, serving the
 //!   [`App`] it builds once on NATS.
 
@@ -14,10 +16,12 @@ pub mod app;
 pub mod boot;
 mod grpc;
 pub mod health;
+pub mod listen;
 pub mod metrics;
 pub mod run;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -23,7 +23,9 @@ use tracing::Level;
 
 use crate::{
     app::{App, Shutdown, Started},
-    boot, grpc, health, metrics, shutdown,
+    boot, grpc, health, listen,
+    listen::ListenArgs,
+    metrics, shutdown,
     telemetry::TelemetryArgs,
 };
 
@@ -43,6 +45,9 @@ pub struct CommonArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub listen: ListenArgs,
 }
 
 /// Why a service stopped with an error.
@@ -59,6 +64,9 @@ pub enum RunError {
         /// Why.
         source: std::io::Error,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// Getting onto NATS failed for good.
     #[error(transparent)]
     Boot(#[from] boot::BootError),
@@ -72,7 +80,7 @@ pub enum RunError {
 pub struct Listen<'a> {
     /// HTTP: health, metrics and the service's REST routes.
     pub http: &'a [SocketAddr],
-    /// gRPC (HTTP/2 without TLS): the gRPC health service, reflection and the
+    /// gRPC (HTTP/2, over TLS when configured): the gRPC health service, reflection and the
     /// service's own gRPC services. Empty for services without gRPC.
     pub grpc: &'a [SocketAddr],
 }
@@ -110,6 +118,8 @@ where
     metrics::describe_service(service);
     let health = health::Health::default();
     let app_slot: Arc<OnceLock<Router>> = Arc::default();
+    let listening = common.listen.prepare()?;
+    listen::describe_metrics();
 
     let listeners = bind_all(service, "http", listen.http).await?;
     let grpc_listeners = match listen.grpc {
@@ -137,18 +147,22 @@ where
     let mut servers = tokio::task::JoinSet::new();
     let all = listeners
         .into_iter()
-        .map(|l| (l, router.clone()))
-        .chain(grpc_listeners.into_iter().map(|l| (l, grpc_router.clone())));
-    for (listener, router) in all {
-        let mut stopped = http_stopped.clone();
-        servers.spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        .map(|l| (("http", l), router.clone()))
+        .chain(
+            grpc_listeners
+                .into_iter()
+                .map(|l| (("grpc", l), grpc_router.clone())),
+        );
+    for ((kind, listener), router) in all {
+        servers.spawn(listen::serve(
+            kind,
+            listener,
+            router,
+            listening.clone(),
+            http_stopped.clone(),
+        ));
     }
+    tracing::info!(service, transport = listening.scheme(), "serving");
 
     let signal = shutdown::signal();
     tokio::pin!(signal);
@@ -185,23 +199,18 @@ where
     let _ = stop_app.send(true);
     let _ = stop_http.send(true);
     let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        let mut outcome = Ok(());
         while let Some(joined) = servers.join_next().await {
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => outcome = Err(RunError::Serve(e)),
-                Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "HTTP server task failed");
             }
         }
-        outcome
     })
     .await;
-    match finished {
-        Ok(outcome) => outcome?,
-        Err(_) => tracing::warn!(
+    if finished.is_err() {
+        tracing::warn!(
             grace = ?SHUTDOWN_GRACE,
             "requests still in flight after the grace period; stopping anyway"
-        ),
+        );
     }
     if tokio::time::timeout(SHUTDOWN_GRACE, async {
         while tasks.join_next().await.is_some() {}
