@@ -31,6 +31,7 @@ test-scrape: install-tools
 lint: install-tools
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --all-features -- -D warnings
+    cargo deny --offline check licenses bans sources
     scripts/proto-check.sh
     scripts/lint-deploy.sh
 

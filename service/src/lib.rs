@@ -1,6 +1,7 @@
 //! What every JimBot service binary does at its edges, so each binary's
 //! `main` is only its own wiring:
 //!
+//! - [`auth`]: API keys and client networks (401 / 403, gRPC interceptor);
 //! - [`telemetry`]: structured logs, and OTLP traces when configured;
 //! - [`metrics`]: the Prometheus recorder and HTTP request metrics;
 //! - [`health`]: `/health/live`, `/health/ready` and `/metrics`;
@@ -13,6 +14,7 @@
 //!   [`App`] it builds once on NATS.
 
 pub mod app;
+pub mod auth;
 pub mod boot;
 mod grpc;
 pub mod health;
