@@ -73,6 +73,8 @@ pub fn free_port() -> io::Result<u16> {
 pub struct ServerBuilder {
     port: Option<u16>,
     args: Vec<String>,
+    config: Option<String>,
+    client_ca: Option<PathBuf>,
 }
 
 impl ServerBuilder {
@@ -98,6 +100,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Extra server configuration (nats-server's config syntax, e.g. a
+    /// `tls { ... }` block), written to a file in the server's store
+    /// directory and passed with `-c`. Command-line arguments win over it.
+    pub fn config(mut self, config: impl Into<String>) -> Self {
+        self.config = Some(config.into());
+        self
+    }
+
+    /// The CA (PEM) the harness's own clients trust: needed to check
+    /// readiness and to [`NatsServer::connect`] when the server requires TLS.
+    pub fn client_ca(mut self, ca: impl Into<PathBuf>) -> Self {
+        self.client_ca = Some(ca.into());
+        self
+    }
+
     /// Starts the server and waits until JetStream answers. When the
     /// harness picked the port and another process took it in the meantime,
     /// it tries again with another.
@@ -110,11 +127,20 @@ impl ServerBuilder {
                 Some(port) => port,
                 None => free_port()?,
             };
+            let store = tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?;
+            let mut args = self.args.clone();
+            if let Some(config) = &self.config {
+                let path = store.path().join("extra.conf");
+                std::fs::write(&path, config)?;
+                args.push("-c".to_owned());
+                args.push(path.display().to_string());
+            }
             let mut server = NatsServer {
                 binary: binary.clone(),
-                store: tempfile::Builder::new().prefix("jimbot-nats-").tempdir()?,
+                store,
                 port,
-                args: self.args.clone(),
+                args,
+                client_ca: self.client_ca.clone(),
                 child: None,
             };
             server.spawn()?;
@@ -140,6 +166,7 @@ pub struct NatsServer {
     store: TempDir,
     port: u16,
     args: Vec<String>,
+    client_ca: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -178,7 +205,12 @@ impl NatsServer {
 
     /// Connects a plain client (no authentication).
     pub async fn connect(&self) -> async_nats::Client {
-        async_nats::connect(self.url())
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some(ca) = &self.client_ca {
+            options = options.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        options
+            .connect(self.url())
             .await
             .unwrap_or_else(|e| panic!("cannot connect to test server {}: {e}", self.url()))
     }
@@ -276,7 +308,7 @@ impl NatsServer {
             if !self.is_running() {
                 return Err(self.not_ready("the process exited".to_owned()));
             }
-            match jetstream_answers(&self.url(), &self.args).await {
+            match jetstream_answers(&self.url(), &self.args, self.client_ca.as_deref()).await {
                 Ok(()) => return Ok(()),
                 Err(e) => last_error = e,
             }
@@ -306,7 +338,7 @@ impl Drop for NatsServer {
 
 /// Connects (with the token or user/password among `args`, if any) and asks
 /// JetStream for the account's info.
-async fn jetstream_answers(url: &str, args: &[String]) -> Result<(), String> {
+async fn jetstream_answers(url: &str, args: &[String], ca: Option<&Path>) -> Result<(), String> {
     let value_of = |flag: &str| {
         args.iter()
             .position(|arg| arg == flag)
@@ -321,6 +353,11 @@ async fn jetstream_answers(url: &str, args: &[String]) -> Result<(), String> {
     }
     if let (Some(user), Some(pass)) = (value_of("--user"), value_of("--pass")) {
         options = options.user_and_password(user, pass);
+    }
+    if let Some(ca) = ca {
+        options = options
+            .add_root_certificates(ca.to_owned())
+            .require_tls(true);
     }
     let client = options.connect(url).await.map_err(|e| e.to_string())?;
     let js = async_nats::jetstream::new(client);
@@ -370,6 +407,7 @@ impl NatsCluster {
                     "--routes".into(),
                     routes.join(","),
                 ],
+                client_ca: None,
                 child: None,
             };
             node.spawn()?;
@@ -408,5 +446,83 @@ impl NatsCluster {
                     .unwrap_or_else(|e| panic!("harness URL {} invalid: {e}", node.url()))
             })
             .collect()
+    }
+}
+
+/// A throwaway certificate authority and a server certificate it signed for
+/// `localhost` and `127.0.0.1`, as PEM files in a temporary directory
+/// (removed on drop): for TLS tests of nats-server and of the services.
+#[derive(Debug)]
+pub struct TestPki {
+    dir: TempDir,
+}
+
+impl TestPki {
+    /// Generates the CA, the server's key and its certificate.
+    pub fn generate() -> Result<Self, HarnessError> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let pki_error = |e: rcgen::Error| HarnessError::Io(io::Error::other(e));
+        let dir = tempfile::Builder::new().prefix("jimbot-pki-").tempdir()?;
+
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(pki_error)?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // A name of its own: two test CAs must not pass for each other.
+        let name = dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        ca.distinguished_name.push(
+            DnType::CommonName,
+            format!("jimbot test CA {}", name.unwrap_or_default()),
+        );
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().map_err(pki_error)?;
+        let ca_cert = ca.self_signed(&ca_key).map_err(pki_error)?;
+
+        let mut server =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .map_err(pki_error)?;
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let server_key = KeyPair::generate().map_err(pki_error)?;
+        let server_cert = server
+            .signed_by(&server_key, &Issuer::new(ca, ca_key))
+            .map_err(pki_error)?;
+
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem())?;
+        std::fs::write(dir.path().join("server.pem"), server_cert.pem())?;
+        std::fs::write(
+            dir.path().join("server-key.pem"),
+            server_key.serialize_pem(),
+        )?;
+        Ok(Self { dir })
+    }
+
+    /// The CA certificate (PEM): what clients trust.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The server certificate (PEM), signed by [`TestPki::ca`].
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    /// The server's private key (PEM, PKCS#8).
+    pub fn key(&self) -> PathBuf {
+        self.dir.path().join("server-key.pem")
+    }
+
+    /// A nats-server `tls { ... }` block serving [`TestPki::cert`], for
+    /// [`ServerBuilder::config`].
+    pub fn nats_tls_config(&self) -> String {
+        format!(
+            "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n  timeout: 2\n}}\n",
+            self.cert().display(),
+            self.key().display()
+        )
     }
 }
