@@ -24,6 +24,8 @@ pub enum BodyErrorKind {
     EventsNotArray,
     /// A batch-level field (`batch_id`, `source`, `timestamp`) has an impossible type.
     InvalidField,
+    /// A batch with more events than the caller allows (the mod sends at most 50).
+    TooManyEvents,
 }
 
 impl BodyErrorKind {
@@ -37,6 +39,7 @@ impl BodyErrorKind {
             BodyErrorKind::MissingEvents => "missing_events",
             BodyErrorKind::EventsNotArray => "events_not_array",
             BodyErrorKind::InvalidField => "invalid_field",
+            BodyErrorKind::TooManyEvents => "too_many_events",
         }
     }
 }

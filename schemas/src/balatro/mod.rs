@@ -19,7 +19,8 @@ mod wire;
 pub use error::{BodyError, BodyErrorKind, EventError, EventErrorKind};
 pub use event_type::{canonical_name, event_type_from_name, known_type_names};
 pub use parse::{
-    ParsedBatch, ParsedEvent, parse_batch, parse_batch_bytes, parse_single, parse_single_bytes,
+    ParsedBatch, ParsedEvent, parse_batch, parse_batch_bytes, parse_batch_bytes_within,
+    parse_single, parse_single_bytes,
 };
 pub use render::to_mod_json;
 pub use sanitize::{

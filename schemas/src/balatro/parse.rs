@@ -47,6 +47,13 @@ pub fn parse_batch(body: &[u8]) -> Result<ParsedBatch, BodyError> {
 /// element of `events` yields a [`ParsedEvent`], good or bad, and the batch's
 /// `batch_id` and `timestamp` are copied into each good event.
 pub fn parse_batch_bytes(body: Bytes) -> Result<ParsedBatch, BodyError> {
+    parse_batch_bytes_within(body, usize::MAX)
+}
+
+/// [`parse_batch_bytes`], refusing a batch of more than `max_events` events
+/// ([`BodyErrorKind::TooManyEvents`]) before any event is converted, so a
+/// body of a million `{}` costs one pass, not a million events.
+pub fn parse_batch_bytes_within(body: Bytes, max_events: usize) -> Result<ParsedBatch, BodyError> {
     let sanitized = sanitize(&body);
     let text = sanitized.as_str();
     check_object(&sanitized)?;
@@ -63,6 +70,15 @@ pub fn parse_batch_bytes(body: Bytes) -> Result<ParsedBatch, BodyError> {
             format!("events: {}", describe_serde(&err)),
         )
     })?;
+    if items.len() > max_events {
+        return Err(BodyError::new(
+            BodyErrorKind::TooManyEvents,
+            format!(
+                "{} events in one batch; at most {max_events} are accepted",
+                items.len()
+            ),
+        ));
+    }
     let meta = BatchMeta {
         batch_id: batch.batch_id.clone(),
         timestamp_ms: batch.timestamp.map(|n| n.0),
@@ -145,4 +161,29 @@ fn body_error(err: serde_json::Error) -> BodyError {
         BodyErrorKind::InvalidJson
     };
     BodyError::new(kind, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_over_the_event_limit_is_refused_before_conversion() {
+        let body = Bytes::from_static(br#"{"events":[{"type":"A"},{"type":"B"},{}]}"#);
+        let error = parse_batch_bytes_within(body.clone(), 2).unwrap_err();
+        assert_eq!(error.kind(), BodyErrorKind::TooManyEvents);
+        assert_eq!(
+            error.to_string(),
+            "3 events in one batch; at most 2 are accepted"
+        );
+        assert_eq!(parse_batch_bytes_within(body, 3).unwrap().events.len(), 3);
+        // The mod's `{}` for an empty list is no events, under any limit.
+        let empty = Bytes::from_static(br#"{"events":{}}"#);
+        assert!(
+            parse_batch_bytes_within(empty, 0)
+                .unwrap()
+                .events
+                .is_empty()
+        );
+    }
 }
