@@ -11,12 +11,13 @@ use axum::{
     error_handling::HandleErrorLayer,
     extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode, header},
+    middleware::from_fn_with_state,
     response::IntoResponse,
     routing::{get, post},
 };
 use governor::{DefaultKeyedRateLimiter, RateLimiter, clock::Clock};
 use jimbot_nats::{Token, Topology, provision};
-use jimbot_service::{Shutdown, run::not_found};
+use jimbot_service::{Shutdown, auth, run::not_found};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{ServiceBuilder, limit::GlobalConcurrencyLimitLayer};
@@ -219,11 +220,11 @@ const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 /// `jimbot-service` next to them).
 pub fn app(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let api = Router::new()
+    // The mod's routes: it cannot send a key, so its network may stand in.
+    let game = Router::new()
         .route("/events", post(ingest::post_single))
         .route("/events/batch", post(ingest::post_batch))
         .route("/events/health", post(events_health))
-        .route("/commands", post(commands::post_command))
         .route(
             "/commands/poll",
             get(commands::poll).head(commands::poll_head),
@@ -231,13 +232,29 @@ pub fn app(state: AppState) -> Router {
         // What the mod posts to when its configured URL ends in `/`
         // (`{url}/batch` is plain string concatenation).
         .route("/events/", post(ingest::post_single))
-        .route("/events//batch", post(ingest::post_batch));
+        .route("/events//batch", post(ingest::post_batch))
+        .route_layer(from_fn_with_state(
+            settings.auth.game_access(),
+            auth::http::enforce,
+        ));
+    let api = game.merge(
+        Router::new()
+            .route("/commands", post(commands::post_command))
+            .route_layer(from_fn_with_state(
+                settings.auth.api_access(),
+                auth::http::enforce,
+            )),
+    );
     let replay = Router::new()
         .route("/sessions", get(replay::http::list_sessions))
         .route(
             "/sessions/{session}/events",
             get(replay::http::session_events),
-        );
+        )
+        .route_layer(from_fn_with_state(
+            settings.auth.api_access(),
+            auth::http::enforce,
+        ));
     Router::new()
         .nest("/api/v1", api.clone().merge(replay))
         .nest("/s/{session}/api/v1", api)

@@ -4,6 +4,8 @@ use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use jimbot_nats::TopologyOptions;
 
+use crate::auth::{AuthArgs, AuthPolicy};
+
 /// What the gateway's HTTP API accepts and how hard it pushes back.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GatewayArgs {
@@ -77,6 +79,10 @@ pub struct GatewayArgs {
     /// unset: no per-session limit.
     #[arg(long, env = "GATEWAY_RATE_LIMIT")]
     pub rate_limit: Option<NonZeroU32>,
+
+    /// API keys and the mod's client networks (see [`crate::auth`]).
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 impl GatewayArgs {
@@ -91,6 +97,7 @@ impl GatewayArgs {
             atomic_batches: self.atomic_batches,
             rate_limit: self.rate_limit.map(governor::Quota::per_second),
             topology,
+            auth: self.auth.policy(),
         }
     }
 }
@@ -112,6 +119,9 @@ pub struct Settings {
     pub rate_limit: Option<governor::Quota>,
     /// The topology to re-provision when a stream has gone missing.
     pub topology: TopologyOptions,
+    /// Who may call what; [`AuthPolicy::is_enabled`] says whether API keys
+    /// are required.
+    pub auth: AuthPolicy,
 }
 
 impl Default for Settings {
@@ -124,6 +134,7 @@ impl Default for Settings {
             atomic_batches: false,
             rate_limit: None,
             topology: TopologyOptions::default(),
+            auth: AuthPolicy::default(),
         }
     }
 }

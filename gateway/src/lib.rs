@@ -5,6 +5,7 @@
 //! every event is acknowledged. It also carries commands back to the game.
 //!
 //! - [`config`]: flags and settings;
+//! - [`auth`]: API keys and the mod's client networks;
 //! - [`session`]: which game instance a request belongs to;
 //! - [`ingest`]: the event routes (build, publish, report);
 //! - [`commands`]: the command queue and the mod's poll;
@@ -14,6 +15,7 @@
 //! - [`app`]: the router and shared state.
 
 pub mod app;
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -17,11 +17,38 @@ struct Config {
 
     #[command(flatten)]
     common: CommonArgs,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Prints the SHA-256 hash of the API key read from standard input (one
+    /// trailing line break is not part of the key): the form
+    /// `--api-keys-file` and `--api-key-hashes` take.
+    HashKey,
+}
+
+/// `hash-key`: the key never leaves this process; only its hash is printed.
+fn hash_key_command() -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Read as _};
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("type the key, then Enter and Ctrl-D:");
+    }
+    let mut key = Vec::new();
+    stdin.read_to_end(&mut key)?;
+    println!("{}", jimbot_service::auth::hash_key_input(&key)?);
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if let Some(Command::HashKey) = config.command {
+        return hash_key_command();
+    }
     let _telemetry = Telemetry::init(SERVICE, &config.common.telemetry)?;
     let topology = config
         .common
@@ -29,6 +56,8 @@ async fn main() -> anyhow::Result<()> {
         .options()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let settings = config.gateway.settings(topology);
+    jimbot_service::auth::describe_metrics();
+    settings.auth.log();
     jimbot_service::run(
         SERVICE,
         Listen {

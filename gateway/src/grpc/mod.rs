@@ -15,7 +15,8 @@ use jimbot_schemas::v1::{
     self,
     event_bus_server::{EventBus, EventBusServer},
 };
-use tonic::{Request, Response, Status};
+use jimbot_service::auth::grpc::RequireKey;
+use tonic::{Request, Response, Status, service::interceptor::InterceptedService};
 
 use crate::app::AppState;
 use stream::EventStream;
@@ -29,13 +30,15 @@ pub struct EventBusService {
     state: AppState,
 }
 
-/// The gRPC routes: `EventBus`, taking messages up to the REST body limit.
+/// The gRPC routes: `EventBus`, taking messages up to the REST body limit,
+/// behind the API key check (see [`crate::auth`]).
 pub fn routes(state: AppState) -> tonic::service::Routes {
     let limit = state.settings().body_limit;
+    let keys = state.settings().auth.keys().clone();
     let server = EventBusServer::new(EventBusService { state })
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
-    tonic::service::Routes::new(server)
+    tonic::service::Routes::new(InterceptedService::new(server, RequireKey::new(keys)))
 }
 
 #[tonic::async_trait]
