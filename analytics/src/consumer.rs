@@ -281,13 +281,14 @@ async fn pump(
             next_batch(&mut messages, shutdown, settings, processor, progress).await;
         if !fetched.is_empty() {
             let span = tracing::info_span!("analytics.batch", messages = fetched.len());
-            trace::link_messages(
+            let message_spans = trace::message_spans(
                 &span,
                 fetched.iter().filter_map(|f| f.delivery.headers.as_ref()),
             );
             handle(&js, processor, fetched, progress)
                 .instrument(span)
                 .await?;
+            drop(message_spans);
         }
         if let Some(e) = fetch_error {
             return Err(e);
@@ -573,8 +574,8 @@ async fn dead_letter(js: &jetstream::Context, decoded: &[Decoded]) -> Result<(),
             continue;
         };
         ::metrics::counter!(metrics::DEAD_LETTERS, "reason" => poison.reason.as_str()).increment(1);
-        tracing::warn!(seq = poison.seq.0, subject = %poison.subject, reason = poison.reason.as_str(),
-            detail = %poison.detail, "terminating a message that cannot be used");
+        tracing::warn!(seq = poison.seq.0, subject = %jimbot_service::log_text::untrusted(&poison.subject), reason = poison.reason.as_str(),
+            detail = %jimbot_service::log_text::untrusted(&poison.detail), "terminating a message that cannot be used");
         let (subject, headers) = dead_letter_message(poison);
         let ack = js
             .publish_with_headers(subject, headers, poison.payload.clone())

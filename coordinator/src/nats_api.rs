@@ -15,9 +15,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use jimbot_nats::{Token, subject};
 use jimbot_schemas::v1;
-use jimbot_service::Shutdown;
+use jimbot_service::{Shutdown, trace_context};
 use prost::Message;
 use tokio::{sync::Semaphore, task::JoinSet};
+use tracing::Instrument as _;
 
 use crate::{
     actor::{ActorError, Coordinator},
@@ -102,13 +103,14 @@ pub async fn serve(client: Client, coordinator: Coordinator, shutdown: Shutdown)
                         continue;
                     };
                     let coordinator = coordinator.clone();
+                    let span = request_span(operation, request.message.headers.as_ref());
                     in_flight.spawn(async move {
                         let response = handle(&coordinator, operation, &request.message.payload).await;
                         if let Err(e) = request.respond(response).await {
                             tracing::warn!(operation, error = %e, "NATS reply not sent");
                         }
                         drop(permit);
-                    });
+                    }.instrument(span));
                 }
             }
         }
@@ -118,6 +120,19 @@ pub async fn serve(client: Client, coordinator: Coordinator, shutdown: Shutdown)
         }
         while in_flight.join_next().await.is_some() {}
     }
+}
+
+/// A request's span, continuing the caller's trace when its headers carry
+/// one; made only when spans are exported (this is the hot path).
+fn request_span(operation: &'static str, headers: Option<&async_nats::HeaderMap>) -> tracing::Span {
+    if !trace_context::exporting() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(parent: None, "coordinator.request", operation);
+    if let Some(headers) = headers {
+        trace_context::continue_remote(&span, &trace_context::NatsHeaders(headers));
+    }
+    span
 }
 
 fn error(code: usize, status: impl Into<String>) -> service::error::Error {

@@ -195,13 +195,9 @@ impl AppState {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        // W3C caps tracestate at 512 characters; longer is not trace context,
-        // and would eat into the room NATS leaves for headers.
-        let trace = ["traceparent", "tracestate"]
-            .into_iter()
-            .filter_map(|name| header(name).map(|value| (name, value)))
-            .filter(|(_, value)| value.len() <= 512)
-            .collect();
+        // Consumers continue this request's span (or, when spans are not
+        // exported, the caller's own trace).
+        let trace = jimbot_service::trace_context::outgoing_headers(headers);
         RequestContext {
             session,
             path: path.to_owned(),

@@ -3,6 +3,7 @@
 //!
 //! - [`auth`]: API keys and client networks (401 / 403, gRPC interceptor);
 //! - [`telemetry`]: structured logs, and OTLP traces when configured;
+//! - [`trace_context`]: W3C trace context in and out of HTTP and NATS headers;
 //! - [`metrics`]: the Prometheus recorder and HTTP request metrics;
 //! - [`health`]: `/health/live`, `/health/ready` and `/metrics`;
 //! - [`boot`]: connect to NATS (waiting for it) and provision the topology;
@@ -24,6 +25,7 @@ pub mod run;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
+pub mod trace_context;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -18,7 +18,7 @@ use axum::{
 use jimbot_nats::{NatsArgs, Topology, TopologyArgs};
 use serde_json::json;
 use tower::ServiceExt;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::{
@@ -135,11 +135,10 @@ where
             move |request: Request| route_to_app(app_slot, request)
         })
         .layer(
-            // INFO, not the default DEBUG: request spans are what gets exported.
             // A 5xx (say 503 while NATS is away) is the client's cue to
             // retry, not a fault of this process: WARN, not ERROR.
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(crate::trace_context::RequestSpan)
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         );
     let grpc = grpc::Grpc::new().await;

@@ -129,5 +129,6 @@ fn tracer_provider(
     // W3C `traceparent`/`tracestate`, as carried in HTTP and NATS headers.
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
+    crate::trace_context::set_exporting();
     Ok(provider)
 }

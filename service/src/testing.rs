@@ -1,5 +1,8 @@
 //! Test helpers that run a service binary as a real process.
 
+mod otlp;
+pub use otlp::{CollectedSpan, OtlpCollector};
+
 use std::{
     net::SocketAddr,
     process::{ExitStatus, Stdio},
@@ -26,6 +29,16 @@ impl ServiceProcess {
     /// their environment (`GATEWAY_GRPC_ADDR`, `COORDINATOR_GRPC_ADDR`; the
     /// others ignore those), so tests can run side by side.
     pub fn spawn(binary: &str, nats_url: &str, extra: &[&str]) -> std::io::Result<Self> {
+        Self::spawn_with_env(binary, nats_url, extra, &[])
+    }
+
+    /// As [`Self::spawn`], with `env` set last (over the test defaults).
+    pub fn spawn_with_env(
+        binary: &str,
+        nats_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Self> {
         let free = || -> std::io::Result<SocketAddr> {
             let port = std::net::TcpListener::bind("127.0.0.1:0")?
                 .local_addr()?
@@ -61,6 +74,7 @@ impl ServiceProcess {
             .env_remove("JIMBOT_DUPLICATE_WINDOW")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
