@@ -4,7 +4,7 @@
 //! acknowledged by JetStream, publishes the audit trail, wakes up for
 //! expiries, wait timeouts and quota refills, and keeps the gauges current.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_nats::jetstream;
 use jimbot_service::Shutdown;
@@ -19,7 +19,7 @@ use crate::{
     clock::Clock,
     config::ResourcesConfig,
     domain::{At, Ident, LeaseId},
-    metrics,
+    metrics::{self, Decisions, Operation},
     scheduler::{
         Acquire, Denial, Effect, Lease, LeaseFailure, ResourceStatus, Scheduler, Ticket, names,
     },
@@ -108,6 +108,7 @@ enum Reply {
 pub struct Coordinator {
     tx: mpsc::Sender<Command>,
     changes: watch::Receiver<u64>,
+    decisions: Arc<Decisions>,
 }
 
 impl std::fmt::Debug for Command {
@@ -139,6 +140,7 @@ impl Coordinator {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (changed, changes) = watch::channel(0);
         metrics::describe();
+        let decisions = Arc::new(Decisions::new());
         let revert = tx.downgrade();
         let task = async move {
             let Some((kv, loaded)) = load(&js, &shutdown).await else {
@@ -178,7 +180,14 @@ impl Coordinator {
                 tracing::error!(error = %e, "lease store writer failed");
             }
         };
-        (Self { tx, changes }, task)
+        (
+            Self {
+                tx,
+                changes,
+                decisions,
+            },
+            task,
+        )
     }
 
     /// Asks for a lease; answers once granted and stored, denied, or timed out.
@@ -186,14 +195,14 @@ impl Coordinator {
         let started = std::time::Instant::now();
         // Time spent waiting for capacity is not decision time.
         let operation = if request.wait_timeout.is_zero() {
-            "acquire"
+            Operation::Acquire
         } else {
-            "acquire_waiting"
+            Operation::AcquireWaiting
         };
         let (reply, answer) = oneshot::channel();
         self.send(Command::Acquire(request, reply)).await?;
         let answer = answer.await.map_err(|_| ActorError::stopped())?;
-        metrics::decision(operation, started.elapsed());
+        self.decisions.record(operation, started.elapsed());
         answer
     }
 
@@ -209,7 +218,7 @@ impl Coordinator {
         self.send(Command::Renew(id, holder, duration, reply))
             .await?;
         let answer = answer.await.map_err(|_| ActorError::stopped())?;
-        metrics::decision("renew", started.elapsed());
+        self.decisions.record(Operation::Renew, started.elapsed());
         answer
     }
 
@@ -219,7 +228,7 @@ impl Coordinator {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Release(id, holder, reply)).await?;
         let answer = answer.await.map_err(|_| ActorError::stopped())?;
-        metrics::decision("release", started.elapsed());
+        self.decisions.record(Operation::Release, started.elapsed());
         answer
     }
 

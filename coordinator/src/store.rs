@@ -10,6 +10,8 @@
 //! bucket is detected instead of silently overwritten. Writes are pipelined:
 //! many keys are in flight at once, one write per key at a time, and each
 //! write's completion runs its callback once JetStream has acknowledged it.
+//! A lease write whose fencing token is above the stored high-water mark
+//! waits for the mark (reserved well ahead, so normally already stored).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -129,7 +131,7 @@ pub async fn load(js: &jetstream::Context) -> Result<(kv::Store, Loaded), StoreE
                 .leases
                 .push(serde_json::from_slice(&entry.value).map_err(corrupt)?);
         } else {
-            tracing::warn!(key, "unknown key in the lease bucket; ignored");
+            tracing::warn!(key = %jimbot_service::log_text::untrusted(&key), "unknown key in the lease bucket; ignored");
         }
         loaded.revisions.insert(key, entry.revision);
     }
@@ -157,6 +159,11 @@ struct Job {
     key: String,
     payload: Option<Bytes>,
     done: Option<Done>,
+    /// A lease write's fencing token: it starts only once a stored
+    /// high-water mark covers it (0 for other writes).
+    token: u64,
+    /// The fencing key's write: the mark it stores.
+    mark: Option<u64>,
 }
 
 impl std::fmt::Debug for Job {
@@ -174,16 +181,30 @@ pub struct Writes(mpsc::UnboundedSender<Job>);
 impl Writes {
     /// Queues `write`; `done` runs once it is acknowledged or failed.
     pub fn send(&self, write: Write, done: Option<Done>) {
-        let (key, payload) = match &write {
-            Write::Lease(lease) => (lease_key(lease), Some(json(lease))),
-            Write::Forget(lease) => (lease_key(lease), None),
+        let (key, payload, token, mark) = match &write {
+            Write::Lease(lease) => (lease_key(lease), Some(json(lease)), lease.token().0, None),
+            Write::Forget(lease) => (lease_key(lease), None, 0, None),
             Write::Fencing(up_to) => (
                 FENCING_KEY.to_owned(),
-                Some(json(&Fencing { up_to: *up_to })),
+                Some(fencing(*up_to)),
+                0,
+                Some(*up_to),
             ),
-            Write::Quota(resource, tat) => (quota_key(resource), Some(json(&Quota { tat: *tat }))),
+            Write::Quota(resource, tat) => (
+                quota_key(resource),
+                Some(json(&Quota { tat: *tat })),
+                0,
+                None,
+            ),
         };
-        if let Err(mpsc::error::SendError(job)) = self.0.send(Job { key, payload, done })
+        let job = Job {
+            key,
+            payload,
+            done,
+            token,
+            mark,
+        };
+        if let Err(mpsc::error::SendError(job)) = self.0.send(job)
             && let Some(done) = job.done
         {
             done(Err(StoreError::new(
@@ -198,6 +219,13 @@ fn json<T: Serialize>(value: &T) -> Bytes {
     Bytes::from(serde_json::to_vec(value).expect("plain data serialises"))
 }
 
+fn fencing(up_to: u64) -> Bytes {
+    json(&Fencing { up_to })
+}
+
+/// How long to wait before storing a fencing mark again after a failure.
+const FENCING_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The task that performs the writes; finishes once every [`Writes`] handle
 /// is dropped and every queued write is done.
 #[derive(Debug)]
@@ -206,8 +234,14 @@ pub struct Writer {
     kv: kv::Store,
     revisions: HashMap<String, Option<u64>>,
     jobs: mpsc::UnboundedReceiver<Job>,
-    /// Writes waiting for an earlier write of the same key.
+    /// Keys with a write in flight, and the writes waiting behind it.
     queued: HashMap<String, VecDeque<Job>>,
+    /// The highest fencing mark stored.
+    fencing_stored: u64,
+    /// Lease writes whose token is above [`Self::fencing_stored`], in token
+    /// order: no grant may be answered while the mark could fall back
+    /// below its token on restart.
+    held: VecDeque<Job>,
 }
 
 /// A writer over the loaded bucket, and the handle to send it writes.
@@ -218,6 +252,11 @@ pub fn writer(js: jetstream::Context, kv: kv::Store, loaded: &Loaded) -> (Writer
         .iter()
         .map(|(k, v)| (k.clone(), Some(*v)))
         .collect();
+    let fencing_stored = loaded
+        .leases
+        .iter()
+        .map(|l| l.token().0)
+        .fold(loaded.fencing, u64::max);
     (
         Writer {
             js,
@@ -225,40 +264,74 @@ pub fn writer(js: jetstream::Context, kv: kv::Store, loaded: &Loaded) -> (Writer
             revisions,
             jobs: rx,
             queued: HashMap::new(),
+            fencing_stored,
+            held: VecDeque::new(),
         },
         Writes(tx),
     )
 }
 
-type InFlight = std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = (String, Option<Done>, bool, Result<u64, StoreError>)>
-            + Send,
-    >,
->;
+/// A write once JetStream has answered it.
+struct Finished {
+    key: String,
+    done: Option<Done>,
+    delete: bool,
+    mark: Option<u64>,
+    result: Result<u64, StoreError>,
+}
+
+type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = Finished> + Send>>;
 
 impl Writer {
     /// Performs writes until every handle is dropped and all are done.
     pub async fn run(mut self) {
         let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
         let mut open = true;
+        // A fencing mark that failed to store, tried again after a pause.
+        let mut retry: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             tokio::select! {
                 job = self.jobs.recv(), if open => match job {
                     Some(job) => {
                         if let Some(queue) = self.queued.get_mut(&job.key) {
                             queue.push_back(job);
-                        } else if job.key == FENCING_KEY {
-                            self.store_before_anything_else(job).await;
                         } else {
                             self.queued.insert(job.key.clone(), VecDeque::new());
-                            let started = self.start(job).await;
-                            in_flight.push(started);
+                            self.launch(job, &mut in_flight).await;
                         }
                     }
                     None => open = false,
                 },
-                Some((key, done, delete, result)) = in_flight.next() => {
+                Some(finished) = in_flight.next() => {
+                    if let Some(mark) = finished.mark {
+                        match finished.result {
+                            Ok(revision) => {
+                                self.revisions.insert(finished.key, Some(revision));
+                                self.fencing_stored = self.fencing_stored.max(mark);
+                                self.release_held(&mut in_flight).await;
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "fencing high-water mark not stored; retrying");
+                                self.revisions.insert(finished.key.clone(), None);
+                                // Keeps the key busy, so later marks queue
+                                // behind this one.
+                                self.queued.entry(finished.key.clone()).or_default().push_front(Job {
+                                    key: finished.key,
+                                    payload: Some(fencing(mark)),
+                                    done: None,
+                                    token: 0,
+                                    mark: Some(mark),
+                                });
+                                retry = Some(Box::pin(tokio::time::sleep(FENCING_RETRY)));
+                            }
+                        }
+                        if retry.is_some() {
+                            continue;
+                        }
+                        self.next_of(FENCING_KEY, &mut in_flight).await;
+                        continue;
+                    }
+                    let Finished { key, done, delete, result, .. } = finished;
                     match &result {
                         Ok(_) if delete => { self.revisions.remove(&key); }
                         Ok(revision) => { self.revisions.insert(key.clone(), Some(*revision)); }
@@ -270,55 +343,76 @@ impl Writer {
                     } else if let Err(e) = result {
                         tracing::error!(key, error = %e, "lease store write failed");
                     }
-                    match self.queued.get_mut(&key).and_then(VecDeque::pop_front) {
-                        Some(next) => {
-                            let started = self.start(next).await;
-                            in_flight.push(started);
-                        }
-                        None => { self.queued.remove(&key); }
-                    }
+                    self.next_of(&key, &mut in_flight).await;
+                }
+                () = async { retry.as_mut().expect("guarded").await }, if retry.is_some() => {
+                    retry = None;
+                    self.next_of(FENCING_KEY, &mut in_flight).await;
                 }
                 else => break,
             }
         }
     }
 
-    /// Stores a new fencing high-water mark before any later write starts,
-    /// retrying until it is stored: no grant whose token is above the old
-    /// mark may be answered while the mark could still fall back on restart.
-    async fn store_before_anything_else(&mut self, job: Job) {
-        let Job { key, payload, .. } = job;
-        loop {
-            let attempt = Job {
-                key: key.clone(),
-                payload: payload.clone(),
-                done: None,
-            };
-            let (key, _, _, result) = self.start(attempt).await.await;
-            match result {
-                Ok(revision) => {
-                    self.revisions.insert(key, Some(revision));
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "fencing high-water mark not stored; retrying");
-                    self.revisions.insert(key, None);
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
+    /// Starts the next write queued for `key`, or marks the key idle.
+    async fn next_of(&mut self, key: &str, in_flight: &mut FuturesUnordered<InFlight>) {
+        match self.queued.get_mut(key).and_then(VecDeque::pop_front) {
+            Some(next) => self.launch(next, in_flight).await,
+            None => {
+                self.queued.remove(key);
             }
         }
     }
 
+    /// Starts `job` (its key already marked busy), or holds it until a
+    /// stored fencing mark covers its token.
+    async fn launch(&mut self, job: Job, in_flight: &mut FuturesUnordered<InFlight>) {
+        if job.token > self.fencing_stored {
+            self.held.push_back(job);
+        } else {
+            let started = self.start(job).await;
+            in_flight.push(started);
+        }
+    }
+
+    /// Starts the held writes the stored mark now covers.
+    async fn release_held(&mut self, in_flight: &mut FuturesUnordered<InFlight>) {
+        while self
+            .held
+            .front()
+            .is_some_and(|job| job.token <= self.fencing_stored)
+        {
+            let job = self.held.pop_front().expect("checked");
+            let started = self.start(job).await;
+            in_flight.push(started);
+        }
+    }
+
     async fn start(&mut self, job: Job) -> InFlight {
-        let revision = match self.revisions.get(&job.key) {
+        let Job {
+            key,
+            payload,
+            done,
+            mark,
+            ..
+        } = job;
+        let delete = payload.is_none();
+        let revision = match self.revisions.get(&key) {
             Some(Some(revision)) => *revision,
-            Some(None) => match self.kv.entry(job.key.clone()).await {
+            Some(None) => match self.kv.entry(key.clone()).await {
                 Ok(Some(entry)) => entry.revision,
                 Ok(None) => 0,
                 Err(e) => {
-                    let error =
-                        StoreError::new(StoreErrorKind::Write, format!("read {}: {e}", job.key));
-                    return Box::pin(async move { (job.key, job.done, false, Err(error)) });
+                    let error = StoreError::new(StoreErrorKind::Write, format!("read {key}: {e}"));
+                    return Box::pin(async move {
+                        Finished {
+                            key,
+                            done,
+                            delete,
+                            mark,
+                            result: Err(error),
+                        }
+                    });
                 }
             },
             None => 0,
@@ -328,26 +422,30 @@ impl Writer {
             "Nats-Expected-Last-Subject-Sequence",
             HeaderValue::from(revision),
         );
-        let delete = job.payload.is_none();
         if delete {
             headers.insert("KV-Operation", "DEL");
         }
         let subject = format!(
             "{}{}",
             self.kv.put_prefix.as_ref().unwrap_or(&self.kv.prefix),
-            job.key
+            key
         );
         let sent = self
             .js
-            .publish_with_headers(subject, headers, job.payload.unwrap_or_default())
+            .publish_with_headers(subject, headers, payload.unwrap_or_default())
             .await;
-        let Job { key, done, .. } = job;
         Box::pin(async move {
             let result = match sent {
                 Ok(ack) => acked(ack).await,
                 Err(e) => Err(StoreError::new(StoreErrorKind::Write, e.to_string())),
             };
-            (key, done, delete, result)
+            Finished {
+                key,
+                done,
+                delete,
+                mark,
+                result,
+            }
         })
     }
 }

@@ -463,6 +463,8 @@ async fn metrics_show_resources_decisions_and_the_claude_calls_left() {
             "coordinator_grants_total{resource=\"claude_api\",priority=\"medium\"} 1",
             "coordinator_denials_total{resource=\"cpu\",reason=\"invalid_quantity\"} 1",
             "coordinator_decision_seconds_bucket{operation=\"acquire\"",
+            "coordinator_decisions_within_total{operation=\"acquire\",le=\"0.0001\"}",
+            "coordinator_decisions_within_total{operation=\"acquire\",le=\"+Inf\"} 2",
         ];
         let missing: Vec<_> = wanted.iter().filter(|w| !metrics.contains(*w)).collect();
         if missing.is_empty() {

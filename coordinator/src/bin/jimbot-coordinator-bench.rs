@@ -177,6 +177,20 @@ async fn main() -> anyhow::Result<()> {
 
     let pids = [coordinator.0.id(), nats.0.id()];
     let mut rows = Vec::new();
+    // The floor under every decision: the same KV writes straight from a
+    // client, no coordinator in the way.
+    let before = pids.map(cpu_time);
+    let outcome = kv_alone(nats_port, args.rate, args.duration).await?;
+    let after = pids.map(cpu_time);
+    let none = BTreeMap::new();
+    let mut kv_row = row(
+        format!("KV writes alone, {} writes/s", args.rate),
+        &outcome,
+        &(none.clone(), before),
+        &(none, after),
+    );
+    kv_row.coordinator_cpu_us_per_decision = None;
+    rows.push(kv_row);
     let before = (service_histogram(http).await, pids.map(cpu_time));
     let outcome = fixed_rate(&clients, args.rate, args.duration).await;
     let after = (service_histogram(http).await, pids.map(cpu_time));
@@ -268,15 +282,16 @@ fn row(run: String, outcome: &Outcome, before: &Sample, after: &Sample) -> Row {
     }
 }
 
-/// Cumulative bucket counts (bound in microseconds; `u64::MAX` for +Inf) of
-/// the acquire and release decision histograms.
+/// Cumulative counts (bound in microseconds; `u64::MAX` for +Inf) of the
+/// acquire and release decisions answered within each bound (100 us steps
+/// up to 1 ms).
 async fn service_histogram(http: SocketAddr) -> BTreeMap<u64, u64> {
     let mut buckets = BTreeMap::new();
     let Some((200, text)) = http_get(http, "/metrics").await else {
         return buckets;
     };
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix("coordinator_decision_seconds_bucket{") else {
+        let Some(rest) = line.strip_prefix("coordinator_decisions_within_total{") else {
             continue;
         };
         if !(rest.contains("operation=\"acquire\"") || rest.contains("operation=\"release\"")) {
@@ -405,6 +420,89 @@ async fn fixed_rate(
         errors.load(std::sync::atomic::Ordering::Relaxed),
         took,
     )
+}
+
+/// What each decision waits for, measured alone: at `rate` writes per
+/// second, a new key created (expected revision 0) in a file-stored KV
+/// bucket, then deleted naming its revision, as the coordinator writes a
+/// lease and forgets it; latency from each write's scheduled time to its
+/// acknowledgement.
+async fn kv_alone(nats_port: u16, rate: u32, duration: Duration) -> anyhow::Result<Outcome> {
+    let client = async_nats::connect(format!("nats://127.0.0.1:{nats_port}")).await?;
+    let js = async_nats::jetstream::new(client);
+    let bucket = "bench-kv";
+    js.create_key_value(async_nats::jetstream::kv::Config {
+        bucket: bucket.to_owned(),
+        history: 1,
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await?;
+    let pairs_per_s = f64::from(rate.max(2)) / 2.0;
+    let interval = Duration::from_secs_f64(1.0 / pairs_per_s);
+    let latency = Arc::new(Mutex::new(histogram()));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut n: u64 = 0;
+    loop {
+        let scheduled = start + interval.mul_f64(n as f64);
+        if scheduled.duration_since(start) >= duration {
+            break;
+        }
+        tokio::time::sleep_until(scheduled).await;
+        let js = js.clone();
+        let latency = latency.clone();
+        let errors = errors.clone();
+        tasks.spawn(async move {
+            let subject = format!("$KV.{bucket}.lease.k-{n}");
+            let write = |revision: u64, delete: bool| {
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert("Nats-Expected-Last-Subject-Sequence", revision.to_string());
+                if delete {
+                    headers.insert("KV-Operation", "DEL");
+                }
+                let payload = if delete {
+                    bytes::Bytes::new()
+                } else {
+                    bytes::Bytes::from_static(&[b'x'; 200])
+                };
+                js.publish_with_headers(subject.clone(), headers, payload)
+            };
+            let outcome = async {
+                let created = write(0, false).await?.await?;
+                let acquire = scheduled.elapsed();
+                let started = Instant::now();
+                write(created.sequence, true).await?.await?;
+                anyhow::Ok((acquire, started.elapsed()))
+            }
+            .await;
+            match outcome {
+                Ok((create, delete)) => {
+                    let mut h = latency.lock().await;
+                    let _ = h.record(create.as_micros() as u64);
+                    let _ = h.record(delete.as_micros() as u64);
+                }
+                Err(e) => {
+                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                        eprintln!("error: {e}");
+                    }
+                }
+            }
+        });
+        n += 1;
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let took = start.elapsed();
+    let latency = latency.lock().await.clone();
+    let done = latency.len();
+    Ok((
+        latency,
+        done,
+        errors.load(std::sync::atomic::Ordering::Relaxed),
+        took,
+    ))
 }
 
 /// `concurrency` clients, each acquiring and releasing as fast as answered.

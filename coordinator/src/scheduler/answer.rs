@@ -122,7 +122,7 @@ pub enum Effect {
         lease: Lease,
     },
     /// Fencing tokens up to `up_to` may be handed out; persist before any
-    /// grant that follows is answered.
+    /// grant with a token above the previous mark is answered.
     FencingReserved {
         /// The new high-water mark.
         up_to: u64,

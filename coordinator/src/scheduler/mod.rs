@@ -514,8 +514,11 @@ impl Scheduler {
             }
         }
         self.fencing += 1;
-        if self.fencing > self.fencing_reserved {
-            self.fencing_reserved = self.fencing + FENCING_BLOCK;
+        // The next block is reserved while half of this one is left, so its
+        // mark is stored long before a token needs it and no grant waits
+        // for it (the store holds any grant above the stored mark).
+        if self.fencing + FENCING_BLOCK / 2 > self.fencing_reserved {
+            self.fencing_reserved = self.fencing.max(self.fencing_reserved) + FENCING_BLOCK;
             self.effects.push(Effect::FencingReserved {
                 up_to: self.fencing_reserved,
             });

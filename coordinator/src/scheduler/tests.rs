@@ -447,6 +447,31 @@ fn gpu_time_slices_rotate_among_waiting_holders() {
 }
 
 #[test]
+fn the_next_fencing_block_is_reserved_while_half_of_this_one_is_left() {
+    let mut s = Scheduler::new(&config("[cpu]\ncores = 100000\n"));
+    let mut marks = Vec::new();
+    let mut last = 0;
+    for n in 0..FENCING_BLOCK + 1 {
+        s.acquire(n, request("cpu", 1, Priority::High, "a"), at(0));
+        for effect in s.take_effects() {
+            match effect {
+                Effect::FencingReserved { up_to } => marks.push((last + 1, up_to)),
+                Effect::Granted { lease, .. } => last = lease.token().0,
+                _ => {}
+            }
+        }
+    }
+    // (the token about to be granted, the mark reserved before it)
+    assert_eq!(
+        marks,
+        [
+            (1, 1 + FENCING_BLOCK),
+            (FENCING_BLOCK / 2 + 2, 1 + 2 * FENCING_BLOCK)
+        ]
+    );
+}
+
+#[test]
 fn restored_state_keeps_leases_and_fencing_moves_up() {
     let mut s = scheduler();
     let mut effects = Vec::new();
