@@ -14,6 +14,10 @@ use serde_json::json;
 /// Seconds a client should wait before re-sending after a 503 or 429.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
+/// Seconds to wait after a full store: space comes back only when an
+/// operator makes room or old events age out, not within a second.
+pub const STORE_FULL_RETRY_AFTER_SECS: u64 = 10;
+
 /// A request the gateway cannot serve now, or at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -25,6 +29,11 @@ pub enum ApiError {
     /// answered like [`ApiError::Unavailable`], and provisioning is re-run.
     #[error("{0}")]
     StreamMissing(String),
+    /// JetStream refuses to store more: the stream reached its byte or
+    /// message limit, or the server its storage limit. Answered 503 with
+    /// the reason `store_full`; nothing in the request is claimed stored.
+    #[error("{0}")]
+    StoreFull(String),
     /// Too many requests are in flight.
     #[error("too many requests in flight; retry shortly")]
     Overloaded,
@@ -58,6 +67,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) | ApiError::StreamMissing(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, Some(RETRY_AFTER_SECS))
             }
+            ApiError::StoreFull(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(STORE_FULL_RETRY_AFTER_SECS),
+            ),
             ApiError::Overloaded => (StatusCode::TOO_MANY_REQUESTS, Some(RETRY_AFTER_SECS)),
             ApiError::RateLimited {
                 retry_after_secs, ..
@@ -72,6 +85,10 @@ impl IntoResponse for ApiError {
         } = &self
         {
             body["valid"] = json!(valid);
+        }
+        if let ApiError::StoreFull(_) = &self {
+            // Tells clients and operators why: a full store, not a passing outage.
+            body["reason"] = json!("store_full");
         }
         if let Some(seconds) = retry_after {
             body["retry_after_secs"] = json!(seconds);

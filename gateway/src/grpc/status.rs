@@ -46,7 +46,9 @@ impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         let message = error.to_string();
         match error {
-            ApiError::Unavailable(_) | ApiError::StreamMissing(_) => Status::unavailable(message),
+            ApiError::Unavailable(_) | ApiError::StreamMissing(_) | ApiError::StoreFull(_) => {
+                Status::unavailable(message)
+            }
             ApiError::Overloaded | ApiError::RateLimited { .. } => {
                 Status::resource_exhausted(message)
             }

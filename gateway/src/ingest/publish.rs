@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{
-    self,
+    self, ErrorCode,
     context::{PublishError, PublishErrorKind},
     publish::PublishAck,
 };
@@ -67,7 +67,32 @@ fn failure(subject: &str, error: PublishError) -> ApiError {
         PublishErrorKind::TimedOut => {
             ApiError::Unavailable(format!("JetStream did not acknowledge {subject} in time"))
         }
+        _ if store_full(&error) => ApiError::StoreFull(format!(
+            "JetStream store full, {subject} not stored: {error}"
+        )),
         _ => ApiError::Unavailable(format!("publishing to {subject} failed: {error}")),
+    }
+}
+
+/// Whether JetStream refused the message for want of space: the stream's
+/// `max_bytes`/`max_msgs` with discard `new` (10077, "maximum bytes/messages
+/// exceeded"), or the server's or account's storage limit (10047, 10028,
+/// 10023). Codes from nats-server's `server/errors.json`.
+fn store_full(error: &PublishError) -> bool {
+    use std::error::Error as _;
+    let Some(refusal) = error
+        .source()
+        .and_then(|source| source.downcast_ref::<jetstream::Error>())
+    else {
+        return false;
+    };
+    match refusal.error_code() {
+        ErrorCode::STORAGE_RESOURCES_EXCEEDED
+        | ErrorCode::MEMORY_RESOURCES_EXCEEDED
+        | ErrorCode::INSUFFICIENT_RESOURCES => true,
+        // "Stream store failed" also covers I/O errors; only the limits are a full store.
+        ErrorCode::STREAM_STORE_FAILED => refusal.to_string().contains("maximum"),
+        _ => false,
     }
 }
 
