@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python and TypeScript golden-vector tests of the generated schema
 # packages (schemas/python, schemas/ts; see docs/clients.md), and the Python
-# example client's tests against a real nats-server, jimbot-gateway and
+# and TypeScript example clients' tests against a real nats-server, jimbot-gateway and
 # jimbot-coordinator (examples/python; the debug binaries are built first, a
 # no-op when they are current). Dependencies
 # come from pinned files: schemas/python/requirements-test.txt into
@@ -28,9 +28,13 @@ fi
 echo "test-clients: Python (pytest)"
 (cd "$root/schemas/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 
-echo "test-clients: Python example client (pytest, real services)"
-(cd "$root" && cargo build --quiet -p jimbot-gateway -p jimbot-coordinator)
-(cd "$root/examples/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
-
 echo "test-clients: TypeScript (tsc, node --test)"
 (cd "$root/schemas/ts" && rm -rf dist && node_modules/.bin/tsc -p . && node --test --test-reporter=dot dist/test/)
+
+# The TypeScript example depends on the package just built (file:../../schemas/ts).
+"$root/examples/ts/install-deps.sh"
+(cd "$root/examples/ts" && rm -rf dist && node_modules/.bin/tsc -p .)
+
+echo "test-clients: Python and TypeScript example clients (pytest, real services)"
+(cd "$root" && cargo build --quiet -p jimbot-gateway -p jimbot-coordinator)
+(cd "$root/examples/python" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)

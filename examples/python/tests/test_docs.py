@@ -9,14 +9,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "python" / "jimbot_client_example.py"
+TS_EXAMPLE = ROOT / "examples" / "ts" / "src" / "subscribe.ts"
 DOC = ROOT / "docs" / "clients.md"
 
 
-def example_section() -> str:
+def section(heading: str) -> str:
     doc = DOC.read_text()
-    start = doc.index("## Python example client\n")
+    start = doc.index(f"## {heading}\n")
     end = doc.find("\n## ", start + 1)
     return doc[start : end if end != -1 else len(doc)]
+
+
+def example_section() -> str:
+    return section("Python example client")
 
 
 def test_every_python_block_of_the_doc_section_is_in_the_example():
@@ -33,3 +38,12 @@ def test_the_doc_shows_every_public_function_of_the_example():
     public = re.findall(r"^(?:async )?def ([a-z]\w*)\(", EXAMPLE.read_text(), re.M)
     missing = [name for name in public if f"def {name}(" not in section and name != "main"]
     assert missing == []
+
+
+def test_every_typescript_block_of_the_doc_is_in_the_typescript_example():
+    source = TS_EXAMPLE.read_text()
+    blocks = re.findall(r"^```ts\n(.*?)^```$", section("TypeScript"), re.S | re.M)
+    # The imports and the subscription loop.
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block.strip("\n") in source, f"not in {TS_EXAMPLE.name}:\n{block}"
