@@ -171,7 +171,7 @@ async fn a_lease_expires_exactly_at_its_expiry_and_its_capacity_goes_to_the_wait
         // A nanosecond before: still held, still renewable in principle.
         tokio::time::advance(Duration::from_secs(60) - Duration::from_nanos(1)).await;
         let status = c.status(vec!["cpu".to_owned()]).await.expect("status");
-        assert_eq!(status.resources[0].leases, [held.clone()]);
+        assert_eq!(status.resources[0].leases, std::slice::from_ref(&held));
         assert_eq!(waiting(&c, "cpu").await, 1);
 
         tokio::time::advance(Duration::from_nanos(1)).await;
