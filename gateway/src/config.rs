@@ -39,6 +39,16 @@ pub struct GatewayArgs {
     )]
     pub body_limit: u32,
 
+    /// Most events one batch request may carry; larger batches get 413. The
+    /// mod sends at most 50 (its aggregator's hard-coded batch size).
+    #[arg(
+        long,
+        env = "GATEWAY_MAX_BATCH_EVENTS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_batch_events: u32,
+
     /// Requests handled at once; further ones get 429 at once (no queue).
     #[arg(
         long,
@@ -91,6 +101,7 @@ impl GatewayArgs {
     pub fn settings(&self, topology: TopologyOptions) -> Settings {
         Settings {
             body_limit: self.body_limit as usize,
+            max_batch_events: self.max_batch_events as usize,
             max_in_flight: self.max_in_flight as usize,
             max_streams: self.max_streams as usize,
             publish_timeout: self.publish_timeout,
@@ -107,6 +118,8 @@ impl GatewayArgs {
 pub struct Settings {
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// Most events in one batch request.
+    pub max_batch_events: usize,
     /// Requests handled at once.
     pub max_in_flight: usize,
     /// Replay and subscription streams open at once.
@@ -128,6 +141,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             body_limit: 16 * 1024 * 1024,
+            max_batch_events: 1000,
             max_in_flight: 512,
             max_streams: 256,
             publish_timeout: Duration::from_secs(5),

@@ -7,7 +7,7 @@
 use std::{collections::HashMap, convert::Infallible};
 
 use axum::{
-    extract::{FromRequestParts, Path},
+    extract::{FromRequestParts, OriginalUri, Path},
     http::request::Parts,
 };
 use jimbot_nats::Token;
@@ -40,8 +40,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
             return Ok(Session(Token::new(session)));
         }
         // A `/s/{session}/` segment the extractor refused (not UTF-8 once
-        // percent-decoded) still names a session: use it as sent.
-        if let Some(rest) = parts.uri.path().strip_prefix("/s/")
+        // percent-decoded) still names a session: use it as sent. Inside a
+        // nested router `parts.uri` has lost its `/s/{session}` prefix; the
+        // original URI keeps it.
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |original| original.path());
+        if let Some(rest) = path.strip_prefix("/s/")
             && let Some((segment, _)) = rest.split_once('/')
         {
             return Ok(Session(Token::new(segment)));

@@ -16,7 +16,9 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use bytes::Bytes;
-use jimbot_schemas::balatro::{ParsedEvent, parse_batch_bytes, parse_single_bytes};
+use jimbot_schemas::balatro::{
+    BodyErrorKind, ParsedEvent, parse_batch_bytes_within, parse_single_bytes,
+};
 
 use crate::{app::AppState, error::ApiError, session::Session};
 use build::{Outgoing, RequestContext, dead_letter_message, event_message};
@@ -39,7 +41,11 @@ pub async fn post_batch(
 ) -> IngestResponse {
     state.admit(&session)?;
     let context = state.request_context(session, uri.path(), &headers);
-    let (batch_id, messages) = off_runtime_if_large(&context, body, batch_messages).await?;
+    let max_events = state.settings().max_batch_events;
+    let (batch_id, messages) = off_runtime_if_large(&context, body, move |context, body| {
+        batch_messages_within(context, body, max_events)
+    })
+    .await?;
     ingest(&state, context, batch_id, messages).await
 }
 
@@ -61,42 +67,59 @@ pub async fn post_single(
 pub(crate) type Built = (Option<String>, Vec<Outgoing>);
 
 /// Runs `build`, on the blocking pool when the body is large.
-pub(crate) async fn off_runtime_if_large(
+pub(crate) async fn off_runtime_if_large<F>(
     context: &RequestContext,
     body: Bytes,
-    build: fn(&RequestContext, Bytes) -> Built,
-) -> Result<Built, ApiError> {
+    build: F,
+) -> Result<Built, ApiError>
+where
+    F: FnOnce(&RequestContext, Bytes) -> Result<Built, ApiError> + Send + 'static,
+{
     if body.len() <= INLINE_PARSE_LIMIT {
-        return Ok(build(context, body));
+        return build(context, body);
     }
     let context = context.clone();
     tokio::task::spawn_blocking(move || build(&context, body))
         .await
-        .map_err(|e| ApiError::Unavailable(format!("parsing the body failed: {e}")))
+        .map_err(|e| ApiError::Unavailable(format!("parsing the body failed: {e}")))?
+}
+
+/// The messages for a batch body sent over gRPC, which allows as many events
+/// as a typed `PublishBatch`.
+pub(crate) fn batch_messages(context: &RequestContext, body: Bytes) -> Result<Built, ApiError> {
+    batch_messages_within(context, body, crate::grpc::publish::MAX_BATCH_EVENTS)
 }
 
 /// The messages for a batch body: each event, or its dead letter, or the
-/// whole body's dead letter.
-pub(crate) fn batch_messages(context: &RequestContext, body: Bytes) -> Built {
-    match parse_batch_bytes(body.clone()) {
-        Ok(batch) => (
+/// whole body's dead letter. More than `max_events` events is refused whole
+/// (413), like a body over the size limit: the mod never sends more than 50.
+pub(crate) fn batch_messages_within(
+    context: &RequestContext,
+    body: Bytes,
+    max_events: usize,
+) -> Result<Built, ApiError> {
+    match parse_batch_bytes_within(body.clone(), max_events) {
+        Ok(batch) => Ok((
             batch.batch_id,
             batch
                 .events
                 .into_iter()
                 .map(|event| message_for(context, event))
                 .collect(),
-        ),
+        )),
+        Err(error) if error.kind() == BodyErrorKind::TooManyEvents => {
+            Err(ApiError::TooLarge(error.to_string()))
+        }
         Err(error) => {
             let reason = error.kind().as_str();
             let message = dead_letter_message(context, None, reason, error.to_string(), body);
-            (None, vec![message])
+            Ok((None, vec![message]))
         }
     }
 }
 
 /// The message for a single-event body.
-pub(crate) fn single_messages(context: &RequestContext, body: Bytes) -> Built {
+pub(crate) fn single_messages(context: &RequestContext, body: Bytes) -> Result<Built, ApiError> {
     let message = match parse_single_bytes(body.clone()) {
         Ok(event) => message_for(context, event),
         Err(error) => {
@@ -104,7 +127,7 @@ pub(crate) fn single_messages(context: &RequestContext, body: Bytes) -> Built {
             dead_letter_message(context, None, reason, error.to_string(), body)
         }
     };
-    (None, vec![message])
+    Ok((None, vec![message]))
 }
 
 async fn ingest(
