@@ -6,6 +6,7 @@
 //!
 //! - [`config`]: flags and settings;
 //! - [`auth`]: API keys and the mod's client networks;
+//! - [`bind`]: which addresses may be served without authentication;
 //! - [`session`]: which game instance a request belongs to;
 //! - [`ingest`]: the event routes (build, publish, report);
 //! - [`commands`]: the command queue and the mod's poll;
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bind;
 pub mod commands;
 pub mod config;
 pub mod error;

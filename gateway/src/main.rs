@@ -2,7 +2,7 @@
 //! events to NATS JetStream and carries commands back to the game.
 
 use clap::Parser;
-use jimbot_gateway::{AppState, app, config::GatewayArgs, grpc};
+use jimbot_gateway::{AppState, app, bind::BindArgs, config::GatewayArgs, grpc};
 use jimbot_service::{App, CommonArgs, Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-gateway";
@@ -17,6 +17,9 @@ struct Config {
 
     #[command(flatten)]
     common: CommonArgs,
+
+    #[command(flatten)]
+    bind: BindArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -56,6 +59,12 @@ async fn main() -> anyhow::Result<()> {
         .options()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let settings = config.gateway.settings(topology);
+    // Before anything is bound: other machines never get an open port.
+    config.bind.check(
+        &config.gateway.http_addr,
+        &config.gateway.grpc_addr,
+        settings.auth.is_enabled(),
+    )?;
     jimbot_service::auth::describe_metrics();
     settings.auth.log();
     jimbot_service::run(

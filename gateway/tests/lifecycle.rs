@@ -50,7 +50,12 @@ async fn an_address_this_machine_lacks_is_skipped_when_another_is_bound() {
     let process = jimbot_service::testing::ServiceProcess::spawn(
         BINARY,
         "nats://127.0.0.1:1",
-        &["--http-addr", "192.0.2.1:8080"],
+        // Not loopback: allowed explicitly, as no API key is configured.
+        &[
+            "--http-addr",
+            "192.0.2.1:8080",
+            "--allow-unauthenticated-remote",
+        ],
     )
     .expect("spawn");
     let live = process
