@@ -74,7 +74,7 @@ fn rss_kib(process: &ServiceProcess) -> u64 {
         let is_gateway = args
             .first()
             .is_some_and(|arg0| arg0.ends_with(b"jimbot-gateway"))
-            && args.iter().any(|arg| *arg == needle.as_bytes());
+            && args.contains(&needle.as_bytes());
         if !is_gateway {
             continue;
         }
