@@ -4,9 +4,13 @@
 //! acknowledged by JetStream, publishes the audit trail, wakes up for
 //! expiries, wait timeouts and quota refills, and keeps the gauges current.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
-use async_nats::jetstream;
+use async_nats::jetstream::{self, kv};
 use jimbot_service::Shutdown;
 use sysinfo::{MemoryRefreshKind, RefreshKind, System};
 use tokio::{
@@ -21,7 +25,8 @@ use crate::{
     domain::{At, Ident, LeaseId},
     metrics::{self, Decisions, Operation},
     scheduler::{
-        Acquire, Denial, Effect, Lease, LeaseFailure, ResourceStatus, Scheduler, Ticket, names,
+        Acquire, Denial, Effect, Lease, LeaseFailure, LeaseFailureReason, ResourceStatus,
+        Scheduler, Ticket, names,
     },
     store::{self, StoreError, Write, Writes},
 };
@@ -109,6 +114,9 @@ pub struct Coordinator {
     tx: mpsc::Sender<Command>,
     changes: watch::Receiver<u64>,
     decisions: Arc<Decisions>,
+    /// The bucket, once loaded: where leases expired under a previous
+    /// coordinator are looked up.
+    bucket: Arc<OnceLock<kv::Store>>,
 }
 
 impl std::fmt::Debug for Command {
@@ -141,11 +149,14 @@ impl Coordinator {
         let (changed, changes) = watch::channel(0);
         metrics::describe();
         let decisions = Arc::new(Decisions::new());
+        let bucket: Arc<OnceLock<kv::Store>> = Arc::default();
+        let loaded_bucket = bucket.clone();
         let revert = tx.downgrade();
         let task = async move {
             let Some((kv, loaded)) = load(&js, &shutdown).await else {
                 return;
             };
+            let _ = loaded_bucket.set(kv.clone());
             tracing::info!(
                 leases = loaded.leases.len(),
                 fencing = loaded.fencing,
@@ -185,6 +196,7 @@ impl Coordinator {
                 tx,
                 changes,
                 decisions,
+                bucket,
             },
             task,
         )
@@ -218,6 +230,7 @@ impl Coordinator {
         self.send(Command::Renew(id, holder, duration, reply))
             .await?;
         let answer = answer.await.map_err(|_| ActorError::stopped())?;
+        let answer = self.expired_earlier(id, answer).await;
         self.decisions.record(Operation::Renew, started.elapsed());
         answer
     }
@@ -228,8 +241,36 @@ impl Coordinator {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Release(id, holder, reply)).await?;
         let answer = answer.await.map_err(|_| ActorError::stopped())?;
+        let answer = self.expired_earlier(id, answer).await;
         self.decisions.record(Operation::Release, started.elapsed());
         answer
+    }
+
+    /// A lease this coordinator has never seen may have expired under a
+    /// previous one: the deletion of its key says so. Only `NOT_FOUND`
+    /// answers pay for the look-up; if it fails, `NOT_FOUND` stands.
+    async fn expired_earlier(
+        &self,
+        id: LeaseId,
+        answer: Result<LeaseAnswer, ActorError>,
+    ) -> Result<LeaseAnswer, ActorError> {
+        let Ok(Err(failure)) = &answer else {
+            return answer;
+        };
+        if failure.reason != LeaseFailureReason::NotFound {
+            return answer;
+        }
+        let Some(bucket) = self.bucket.get() else {
+            return answer;
+        };
+        match store::expired_at(bucket, id).await {
+            Ok(Some(_)) => Ok(Err(LeaseFailure::expired(id))),
+            Ok(None) => answer,
+            Err(e) => {
+                tracing::warn!(lease = %id, error = %e, "cannot tell whether the lease expired earlier");
+                answer
+            }
+        }
     }
 
     /// The state of the named resources (all when empty).
@@ -506,7 +547,7 @@ impl Actor {
             Effect::Expired { lease } => {
                 metrics::expired(static_name(&lease.resource));
                 self.audit.lease(Kind::Expired, &lease, now);
-                self.writes.send(Write::Forget(lease), None);
+                self.writes.send(Write::Expire(lease), None);
             }
             Effect::FencingReserved { up_to } => {
                 self.writes.send(Write::Fencing(up_to), None);

@@ -17,14 +17,17 @@ use std::collections::{HashMap, VecDeque};
 
 use async_nats::{
     HeaderMap, HeaderValue,
-    jetstream::{self, context::PublishAckFuture, kv},
+    jetstream::{self, context::PublishAckFuture, kv, stream::LastRawMessageErrorKind},
 };
 use bytes::Bytes;
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::{domain::At, scheduler::Lease};
+use crate::{
+    domain::{At, LeaseId},
+    scheduler::Lease,
+};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,30 @@ struct Fencing {
 #[derive(Debug, Serialize, Deserialize)]
 struct Quota {
     tat: At,
+}
+
+/// On the deletion of an expired lease's key: when it expired (Unix
+/// nanoseconds). The deletion stays the key's last message in the bucket's
+/// stream, so a coordinator started later still tells a renewal of that
+/// lease it expired rather than that there never was such a lease.
+const EXPIRED_HEADER: &str = "Jimbot-Lease-Expired";
+
+/// When the lease `id` expired, if its key's last change was its deletion on
+/// expiry; `None` if it was released, never stored, or is live.
+pub async fn expired_at(kv: &kv::Store, id: LeaseId) -> Result<Option<At>, StoreError> {
+    let subject = format!("{}lease.{id}", kv.prefix);
+    match kv.stream.get_last_raw_message_by_subject(&subject).await {
+        Ok(message) => Ok(message
+            .headers
+            .get(EXPIRED_HEADER)
+            .and_then(|v| v.as_str().parse::<u64>().ok())
+            .map(|nanos| At::from_unix(std::time::Duration::from_nanos(nanos)))),
+        Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+        Err(e) => Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            format!("read {subject}: {e}"),
+        )),
+    }
 }
 
 /// What a starting coordinator finds in the bucket.
@@ -146,6 +173,9 @@ pub enum Write {
     Lease(Lease),
     /// Delete a lease.
     Forget(Lease),
+    /// Delete a lease that expired, saying so on the deletion (see
+    /// [`expired_at`]).
+    Expire(Lease),
     /// Store the fencing high-water mark.
     Fencing(u64),
     /// Store a quota's state.
@@ -164,6 +194,8 @@ struct Job {
     token: u64,
     /// The fencing key's write: the mark it stores.
     mark: Option<u64>,
+    /// A deletion on expiry: when the lease expired.
+    expired: Option<At>,
 }
 
 impl std::fmt::Debug for Job {
@@ -181,9 +213,14 @@ pub struct Writes(mpsc::UnboundedSender<Job>);
 impl Writes {
     /// Queues `write`; `done` runs once it is acknowledged or failed.
     pub fn send(&self, write: Write, done: Option<Done>) {
+        let mut expired = None;
         let (key, payload, token, mark) = match &write {
             Write::Lease(lease) => (lease_key(lease), Some(json(lease)), lease.token().0, None),
             Write::Forget(lease) => (lease_key(lease), None, 0, None),
+            Write::Expire(lease) => {
+                expired = Some(lease.expires_at);
+                (lease_key(lease), None, 0, None)
+            }
             Write::Fencing(up_to) => (
                 FENCING_KEY.to_owned(),
                 Some(fencing(*up_to)),
@@ -203,6 +240,7 @@ impl Writes {
             done,
             token,
             mark,
+            expired,
         };
         if let Err(mpsc::error::SendError(job)) = self.0.send(job)
             && let Some(done) = job.done
@@ -321,6 +359,7 @@ impl Writer {
                                     done: None,
                                     token: 0,
                                     mark: Some(mark),
+                                    expired: None,
                                 });
                                 retry = Some(Box::pin(tokio::time::sleep(FENCING_RETRY)));
                             }
@@ -394,6 +433,7 @@ impl Writer {
             payload,
             done,
             mark,
+            expired,
             ..
         } = job;
         let delete = payload.is_none();
@@ -424,6 +464,12 @@ impl Writer {
         );
         if delete {
             headers.insert("KV-Operation", "DEL");
+        }
+        if let Some(at) = expired {
+            headers.insert(
+                EXPIRED_HEADER,
+                HeaderValue::from(at.since_epoch().as_nanos().to_string().as_str()),
+            );
         }
         let subject = format!(
             "{}{}",

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Lease, Ticket};
-use crate::domain::At;
+use crate::domain::{At, LeaseId};
 
 /// Why an acquire was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,16 @@ pub struct LeaseFailure {
     pub reason: LeaseFailureReason,
     /// For people.
     pub message: String,
+}
+
+impl LeaseFailure {
+    /// The lease expired and its capacity was reclaimed.
+    pub fn expired(id: LeaseId) -> Self {
+        Self {
+            reason: LeaseFailureReason::Expired,
+            message: format!("lease {id} expired and its capacity was reclaimed; acquire again"),
+        }
+    }
 }
 
 /// What changed, for the actor to persist, publish and answer, in order.

@@ -622,12 +622,7 @@ impl Scheduler {
                 reason: LeaseFailureReason::NotHolder,
                 message: format!("lease {id} belongs to another holder"),
             }),
-            None if self.expired.contains_key(&id) => Err(LeaseFailure {
-                reason: LeaseFailureReason::Expired,
-                message: format!(
-                    "lease {id} expired and its capacity was reclaimed; acquire again"
-                ),
-            }),
+            None if self.expired.contains_key(&id) => Err(LeaseFailure::expired(id)),
             None => Err(LeaseFailure {
                 reason: LeaseFailureReason::NotFound,
                 message: format!("no lease {id} (never granted, released, or expired long ago)"),
