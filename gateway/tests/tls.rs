@@ -220,3 +220,63 @@ async fn the_gateway_reaches_a_nats_server_that_requires_tls() {
     let (status, body) = untrusting.get("/health/ready").await.expect("answers");
     assert_eq!(status, 503, "{body}");
 }
+
+/// This machine's address on its default route, if it has one (a UDP
+/// "connection" sends nothing).
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn with_tls_except_loopback_the_mod_keeps_plain_http_on_localhost() {
+    let pki = TestPki::generate().expect("certificates");
+    let nats = NatsServer::start().await.expect("nats-server");
+    let (cert, key) = (path(&pki.cert()), path(&pki.key()));
+    let remote = non_loopback_ip().map(|ip| {
+        let port = jimbot_nats::testing::free_port().expect("port");
+        SocketAddr::new(ip, port)
+    });
+    let remote_arg = remote.map(|addr| addr.to_string());
+    let mut args = vec![
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+        "--tls-except-loopback",
+    ];
+    if let Some(remote) = &remote_arg {
+        args.extend(["--http-addr", remote, "--allow-unauthenticated-remote"]);
+    }
+    let process = ServiceProcess::spawn(BINARY, &nats.url(), &args).expect("spawn");
+
+    // Loopback: plain HTTP, as the mod polls http://localhost:8080.
+    process
+        .wait_for("/health/ready", 200, Duration::from_secs(30))
+        .await
+        .expect("plain HTTP on loopback");
+    assert!(
+        https_get(process.http_addr(), "/health/live", &pki.ca())
+            .await
+            .is_err(),
+        "no TLS on loopback"
+    );
+
+    // Any other address: TLS only.
+    match remote {
+        Some(remote) => {
+            let (status, _) = https_get(remote, "/health/live", &pki.ca())
+                .await
+                .expect("HTTPS on the non-loopback address");
+            assert_eq!(status, 200);
+            assert_eq!(
+                http_get(remote, "/health/live").await,
+                None,
+                "no plain text"
+            );
+        }
+        None => eprintln!("no non-loopback address here: only the loopback side was checked"),
+    }
+}

@@ -3,7 +3,9 @@
 //! send too slowly, send nothing, or stop reading.
 //!
 //! Every HTTP and gRPC listener of a service is served here, HTTP/1.1 and
-//! HTTP/2 (prior knowledge, or ALPN over TLS) alike:
+//! HTTP/2 (prior knowledge, or ALPN over TLS) alike, over TLS on every
+//! listener when `--tls-cert` is set (but loopback ones with
+//! `--tls-except-loopback`):
 //!
 //! - a new connection has `--header-timeout` to finish its TLS handshake and
 //!   send its first request head (HTTP/1.1) or connection preface (HTTP/2);
@@ -81,6 +83,11 @@ pub struct ListenArgs {
     )]
     pub tls_key: Option<PathBuf>,
 
+    /// With TLS, keep loopback listeners plain text: the game mod speaks
+    /// plain HTTP to `localhost`, while other machines get TLS.
+    #[arg(long, env = "JIMBOT_TLS_EXCEPT_LOOPBACK", requires = "listen_tls_cert")]
+    pub tls_except_loopback: bool,
+
     /// Client connections open at once, across all listeners; further ones
     /// wait in the kernel's accept queue. Capped by the open-file limit.
     #[arg(
@@ -114,11 +121,6 @@ pub struct ListenArgs {
 }
 
 impl ListenArgs {
-    /// Whether the listeners serve TLS.
-    pub fn tls_enabled(&self) -> bool {
-        self.tls_cert.is_some() && self.tls_key.is_some()
-    }
-
     /// Reads the TLS files and sizes the connection bound; fails on files
     /// that cannot be used.
     pub(crate) fn prepare(&self) -> Result<Arc<Listening>, TlsError> {
@@ -129,6 +131,7 @@ impl ListenArgs {
         let max_connections = connection_budget(u64::from(self.max_connections));
         Ok(Arc::new(Listening {
             tls,
+            tls_except_loopback: self.tls_except_loopback,
             permits: Arc::new(Semaphore::new(max_connections)),
             header_timeout: self.header_timeout,
             write_timeout: self.write_timeout,
@@ -139,6 +142,7 @@ impl ListenArgs {
 /// What the listeners of one process share.
 pub(crate) struct Listening {
     tls: Option<TlsAcceptor>,
+    tls_except_loopback: bool,
     permits: Arc<Semaphore>,
     header_timeout: Duration,
     write_timeout: Duration,
@@ -148,6 +152,7 @@ impl std::fmt::Debug for Listening {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Listening")
             .field("tls", &self.tls.is_some())
+            .field("tls_except_loopback", &self.tls_except_loopback)
             .field("free_connections", &self.permits.available_permits())
             .field("header_timeout", &self.header_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -157,7 +162,20 @@ impl std::fmt::Debug for Listening {
 
 impl Listening {
     pub(crate) fn scheme(&self) -> &'static str {
-        if self.tls.is_some() { "tls" } else { "plain" }
+        match (&self.tls, self.tls_except_loopback) {
+            (None, _) => "plain",
+            (Some(_), false) => "tls",
+            (Some(_), true) => "tls except on loopback",
+        }
+    }
+
+    /// The TLS a listener on `local` serves, if any.
+    fn tls_on(&self, local: Option<SocketAddr>) -> Option<TlsAcceptor> {
+        let loopback = local.is_some_and(|addr| addr.ip().is_loopback());
+        if self.tls_except_loopback && loopback {
+            return None;
+        }
+        self.tls.clone()
     }
 }
 
@@ -206,6 +224,7 @@ pub(crate) async fn serve(
     listening: Arc<Listening>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let tls = listening.tls_on(listener.local_addr().ok());
     // Every connection task holds a receiver; all dropped = all closed.
     let (closed_tx, closed_rx) = watch::channel(());
     let mut at_limit = false;
@@ -246,6 +265,7 @@ pub(crate) async fn serve(
             kind,
             remote,
             router: router.clone(),
+            tls: tls.clone(),
             listening: listening.clone(),
             stop: stop.clone(),
             _permit: permit,
@@ -277,6 +297,7 @@ struct Connection {
     kind: &'static str,
     remote: SocketAddr,
     router: Router,
+    tls: Option<TlsAcceptor>,
     listening: Arc<Listening>,
     stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
@@ -287,7 +308,7 @@ impl Connection {
     async fn run(mut self, tcp: tokio::net::TcpStream) {
         let _gauge = OpenGauge::new(self.kind);
         let deadline = Instant::now() + self.listening.header_timeout;
-        let Some(tls) = self.listening.tls.clone() else {
+        let Some(tls) = self.tls.clone() else {
             self.serve(tcp, deadline).await;
             return;
         };
