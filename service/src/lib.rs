@@ -5,6 +5,7 @@
 //! - [`telemetry`]: structured logs, and OTLP traces when configured;
 //! - [`trace_context`]: W3C trace context in and out of HTTP and NATS headers;
 //! - [`metrics`]: the Prometheus recorder and HTTP request metrics;
+//! - [`log_text`]: untrusted text made safe to log (bounded, escaped);
 //! - [`health`]: `/health/live`, `/health/ready` and `/metrics`;
 //! - [`boot`]: connect to NATS (waiting for it) and provision the topology;
 //! - [`shutdown`]: the SIGTERM / Ctrl-C signal;
@@ -20,6 +21,7 @@ pub mod boot;
 mod grpc;
 pub mod health;
 pub mod listen;
+pub mod log_text;
 pub mod metrics;
 pub mod run;
 pub mod shutdown;
