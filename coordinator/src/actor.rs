@@ -173,7 +173,6 @@ impl Coordinator {
                 writes,
                 audit: Audit::new(js.client()),
                 replies: HashMap::new(),
-                holders: HashMap::new(),
                 next_ticket: 0,
                 changed,
                 system: System::new_with_specifics(
@@ -301,8 +300,6 @@ struct Actor {
     writes: Writes,
     audit: Audit,
     replies: HashMap<Ticket, Reply>,
-    /// The holder of each waiting acquire, for the audit of denials.
-    holders: HashMap<Ticket, Ident>,
     next_ticket: Ticket,
     changed: watch::Sender<u64>,
     /// `None` where the machine's memory cannot be read.
@@ -346,7 +343,7 @@ impl Actor {
                     self.refresh_memory(true);
                     let now = self.clock.now();
                     self.scheduler.tick(now);
-                    metrics::resources(&self.scheduler.status(&[], now), self.scheduler.fencing_counter());
+                    metrics::resources(&self.scheduler.gauges(now), self.scheduler.fencing_counter());
                 }
             }
             self.process();
@@ -391,7 +388,6 @@ impl Actor {
                     self.refresh_memory(false);
                 }
                 let ticket = self.ticket(Reply::Acquire(reply));
-                self.holders.insert(ticket, request.holder.clone());
                 self.scheduler.acquire(ticket, request, now);
             }
             Command::Renew(id, holder, duration, reply) => {
@@ -499,11 +495,10 @@ impl Actor {
                 tickets,
                 denial,
                 resource,
+                holder,
             } => {
-                let holder = tickets.first().and_then(|t| self.holders.get(t)).cloned();
                 metrics::denied(known_name(&resource), denial.reason);
-                self.audit
-                    .denied(&resource, holder.as_ref().map(Ident::as_str), &denial, now);
+                self.audit.denied(&resource, holder.as_str(), &denial, now);
                 for ticket in tickets {
                     if let Some(reply) = self.take_acquire(ticket) {
                         let _ = reply.send(Ok(Err(denial.clone())));
@@ -562,7 +557,6 @@ impl Actor {
         &mut self,
         ticket: Ticket,
     ) -> Option<oneshot::Sender<Result<AcquireAnswer, ActorError>>> {
-        self.holders.remove(&ticket);
         match self.replies.remove(&ticket) {
             Some(Reply::Acquire(reply)) => Some(reply),
             _ => None,

@@ -106,14 +106,14 @@ impl Audit {
     }
 
     /// Records a denial.
-    pub fn denied(&self, resource: &str, holder: Option<&str>, denial: &Denial, at: At) {
+    pub fn denied(&self, resource: &str, holder: &str, denial: &Denial, at: At) {
         self.publish(
             Kind::Denied,
             v1::CoordinatorEvent {
                 kind: Kind::Denied.as_str().to_owned(),
                 at: Some(convert::timestamp(at)),
                 resource: resource.to_owned(),
-                holder: holder.unwrap_or_default().to_owned(),
+                holder: holder.to_owned(),
                 denial: Some(convert::denial(denial)),
                 ..Default::default()
             },

@@ -6,6 +6,7 @@ use std::time::Duration;
 use jimbot_schemas::v1;
 
 use crate::{
+    actor::Snapshot,
     domain::{At, Ident, LeaseId, Priority},
     scheduler::{
         Acquire, Denial, DenialReason, Lease, LeaseFailure, LeaseFailureReason, ResourceStatus,
@@ -137,7 +138,8 @@ pub fn resources(names: Vec<String>) -> Result<Vec<String>, InvalidRequest> {
     Ok(names)
 }
 
-fn duration(d: prost_types::Duration) -> Result<Duration, String> {
+/// A protobuf duration, refused when negative or malformed.
+pub fn duration(d: prost_types::Duration) -> Result<Duration, String> {
     if d.seconds < 0 || d.nanos < 0 {
         return Err("must not be negative".to_owned());
     }
@@ -152,6 +154,15 @@ pub fn proto_duration(d: Duration) -> prost_types::Duration {
     prost_types::Duration {
         seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         nanos: d.subsec_nanos() as i32,
+    }
+}
+
+/// A status snapshot as the protobuf answer (gRPC and NATS alike).
+pub fn status_response(s: &Snapshot) -> v1::StatusResponse {
+    v1::StatusResponse {
+        resources: s.resources.iter().map(resource_status).collect(),
+        at: Some(timestamp(s.at)),
+        fencing_counter: s.fencing_counter,
     }
 }
 

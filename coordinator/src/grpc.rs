@@ -8,7 +8,7 @@ use jimbot_service::Shutdown;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    actor::{ActorError, ActorErrorKind, Coordinator, Snapshot},
+    actor::{ActorError, ActorErrorKind, Coordinator},
     convert,
 };
 
@@ -37,14 +37,6 @@ impl GrpcApi {
 fn status(e: ActorError) -> Status {
     match e.kind() {
         ActorErrorKind::Stopped | ActorErrorKind::Store => Status::unavailable(e.to_string()),
-    }
-}
-
-fn snapshot(s: Snapshot) -> v1::StatusResponse {
-    v1::StatusResponse {
-        resources: s.resources.iter().map(convert::resource_status).collect(),
-        at: Some(convert::timestamp(s.at)),
-        fencing_counter: s.fencing_counter,
     }
 }
 
@@ -100,7 +92,7 @@ impl ResourceCoordinator for GrpcApi {
         let names = convert::resources(request.into_inner().resources)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let snap = self.coordinator.status(names).await.map_err(status)?;
-        Ok(Response::new(snapshot(snap)))
+        Ok(Response::new(convert::status_response(&snap)))
     }
 
     type WatchStatusStream = WatchStream;
@@ -112,15 +104,10 @@ impl ResourceCoordinator for GrpcApi {
         let request = request.into_inner();
         let names = convert::resources(request.resources)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let interval = match request.min_interval {
+        let interval = match request.min_interval.map(convert::duration) {
             None => DEFAULT_WATCH_INTERVAL,
-            Some(d) if d.seconds < 0 || d.nanos < 0 => {
-                return Err(Status::invalid_argument(
-                    "min_interval must not be negative",
-                ));
-            }
-            Some(d) => Duration::new(d.seconds.unsigned_abs(), d.nanos.unsigned_abs())
-                .clamp(MIN_WATCH_INTERVAL, Duration::from_secs(3600)),
+            Some(Err(e)) => return Err(Status::invalid_argument(format!("min_interval: {e}"))),
+            Some(Ok(d)) => d.clamp(MIN_WATCH_INTERVAL, Duration::from_secs(3600)),
         };
         let coordinator = self.coordinator.clone();
         let shutdown = self.shutdown.clone();
@@ -134,7 +121,7 @@ impl ResourceCoordinator for GrpcApi {
                         return;
                     }
                 };
-                let s = snapshot(snap);
+                let s = convert::status_response(&snap);
                 let response = v1::WatchStatusResponse {
                     resources: s.resources,
                     at: s.at,

@@ -200,16 +200,7 @@ pub async fn handle(
             let names =
                 convert::resources(request.resources).map_err(|e| error(400, e.to_string()))?;
             let snap = coordinator.status(names).await.map_err(unavailable)?;
-            v1::StatusResponse {
-                resources: snap
-                    .resources
-                    .iter()
-                    .map(convert::resource_status)
-                    .collect(),
-                at: Some(convert::timestamp(snap.at)),
-                fencing_counter: snap.fencing_counter,
-            }
-            .encode_to_vec()
+            convert::status_response(&snap).encode_to_vec()
         }
         other => return Err(error(404, format!("unknown operation {other:?}"))),
     };

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Lease, Ticket};
-use crate::domain::{At, LeaseId};
+use crate::domain::{At, Ident, LeaseId};
 
 /// Why an acquire was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,8 @@ pub enum Effect {
         denial: Denial,
         /// The resource asked for (as given).
         resource: String,
+        /// Who asked (the first asker, when several joined one wait).
+        holder: Ident,
     },
     /// A lease was renewed.
     Renewed {

@@ -238,7 +238,7 @@ impl Scheduler {
             let names: Vec<_> = self.resources.iter().map(|r| r.name).collect();
             return self.deny(
                 vec![ticket],
-                &request.resource,
+                &request,
                 Denial::permanent(
                     DenialReason::UnknownResource,
                     format!(
@@ -250,7 +250,7 @@ impl Scheduler {
             );
         };
         if let Err(denial) = self.validate(index, &request) {
-            return self.deny(vec![ticket], &request.resource, denial);
+            return self.deny(vec![ticket], &request, denial);
         }
         let mut request = request;
         if let Some(slice) = self.resources[index].max_lease {
@@ -275,12 +275,12 @@ impl Scheduler {
             match self.fits(index, &waiter.request, now) {
                 Fit::Yes => return self.grant(index, waiter, now),
                 Fit::Never(denial) => {
-                    return self.deny(waiter.tickets, &waiter.request.resource, denial);
+                    return self.deny(waiter.tickets, &waiter.request, denial);
                 }
                 // A quota that cannot refill in time: say so now, not at the deadline.
                 Fit::Later(Some(wait)) if wait > waiter.request.wait_timeout => {
                     let denial = self.busy_denial(index, &waiter.request, Some(wait));
-                    return self.deny(waiter.tickets, &waiter.request.resource, denial);
+                    return self.deny(waiter.tickets, &waiter.request, denial);
                 }
                 Fit::Later(_) => {}
             }
@@ -288,7 +288,7 @@ impl Scheduler {
         if waiter.request.wait_timeout.is_zero() {
             let retry_after = self.retry_hint(index, &waiter.request, now);
             let denial = self.busy_denial(index, &waiter.request, retry_after);
-            return self.deny(waiter.tickets, &waiter.request.resource, denial);
+            return self.deny(waiter.tickets, &waiter.request, denial);
         }
         if let Some(request_id) = &waiter.request.request_id {
             self.by_request
@@ -343,7 +343,7 @@ impl Scheduler {
     fn deny_reused(&mut self, ticket: Ticket, request: &Acquire) {
         self.deny(
             vec![ticket],
-            &request.resource,
+            request,
             Denial::permanent(
                 DenialReason::InvalidArgument,
                 "request_id already used for a different resource, holder or quantity",
@@ -482,11 +482,12 @@ impl Scheduler {
         }
     }
 
-    fn deny(&mut self, tickets: Vec<Ticket>, resource: &str, denial: Denial) {
+    fn deny(&mut self, tickets: Vec<Ticket>, request: &Acquire, denial: Denial) {
         self.effects.push(Effect::Denied {
             tickets,
             denial,
-            resource: resource.to_owned(),
+            resource: request.resource.clone(),
+            holder: request.holder.clone(),
         });
     }
 
@@ -676,7 +677,7 @@ impl Scheduler {
                 }
                 let retry_after = self.retry_hint(index, &waiter.request, now);
                 let denial = self.busy_denial(index, &waiter.request, retry_after);
-                self.deny(waiter.tickets, &waiter.request.resource, denial);
+                self.deny(waiter.tickets, &waiter.request, denial);
             }
         }
         self.pump(now);
@@ -699,7 +700,7 @@ impl Scheduler {
                         }
                         match fit {
                             Fit::Never(denial) => {
-                                self.deny(waiter.tickets, &waiter.request.resource, denial);
+                                self.deny(waiter.tickets, &waiter.request, denial);
                             }
                             _ => self.grant(index, waiter, now),
                         }
@@ -741,49 +742,63 @@ impl Scheduler {
         self.resources
             .iter()
             .filter(|r| names.is_empty() || names.iter().any(|n| n == r.name))
-            .map(|r| {
-                let (capacity, allocated, available, next) = match &r.limit {
-                    Limit::Pool { capacity } => (
-                        *capacity,
-                        r.allocated,
-                        capacity.saturating_sub(r.allocated),
-                        None,
-                    ),
-                    Limit::Rate(gcra) => {
-                        let available = gcra.available(now);
-                        let next = (available == 0)
-                            .then(|| gcra.wait_for(1, Priority::High, now))
-                            .flatten();
-                        (gcra.burst(), gcra.burst() - available, available, next)
-                    }
-                };
-                let waiting = Priority::ALL
-                    .iter()
-                    .map(|&p| {
-                        let of = r.waiting.iter().filter(|w| w.request.priority == p);
-                        let count = of.clone().count() as u64;
-                        (p, count, of.map(|w| w.request.quantity).sum())
-                    })
-                    .collect();
-                let mut leases: Vec<_> = self
-                    .leases
-                    .values()
-                    .filter(|l| l.resource == r.name)
-                    .cloned()
-                    .collect();
-                leases.sort_by_key(|l| l.id);
-                ResourceStatus {
-                    name: r.name,
-                    unit: r.unit,
-                    capacity,
-                    allocated,
-                    available,
-                    waiting,
-                    leases,
-                    next_available_in: next,
-                }
-            })
+            .map(|r| self.resource_status(r, now, true))
             .collect()
+    }
+
+    /// Every resource's numbers without its leases: what the gauges show,
+    /// refreshed often, so the leases are not copied and sorted for it.
+    pub fn gauges(&self, now: At) -> Vec<ResourceStatus> {
+        self.resources
+            .iter()
+            .map(|r| self.resource_status(r, now, false))
+            .collect()
+    }
+
+    fn resource_status(&self, r: &Resource, now: At, with_leases: bool) -> ResourceStatus {
+        let (capacity, allocated, available, next) = match &r.limit {
+            Limit::Pool { capacity } => (
+                *capacity,
+                r.allocated,
+                capacity.saturating_sub(r.allocated),
+                None,
+            ),
+            Limit::Rate(gcra) => {
+                let available = gcra.available(now);
+                let next = (available == 0)
+                    .then(|| gcra.wait_for(1, Priority::High, now))
+                    .flatten();
+                (gcra.burst(), gcra.burst() - available, available, next)
+            }
+        };
+        let waiting = Priority::ALL
+            .iter()
+            .map(|&p| {
+                let of = r.waiting.iter().filter(|w| w.request.priority == p);
+                let count = of.clone().count() as u64;
+                (p, count, of.map(|w| w.request.quantity).sum())
+            })
+            .collect();
+        let mut leases: Vec<_> = if with_leases {
+            self.leases
+                .values()
+                .filter(|l| l.resource == r.name)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        leases.sort_by_key(|l| l.id);
+        ResourceStatus {
+            name: r.name,
+            unit: r.unit,
+            capacity,
+            allocated,
+            available,
+            waiting,
+            leases,
+            next_available_in: next,
+        }
     }
 
     /// Refuses every waiting request (the coordinator is stopping).
@@ -795,7 +810,7 @@ impl Scheduler {
                 }
                 self.deny(
                     waiter.tickets,
-                    &waiter.request.resource,
+                    &waiter.request,
                     Denial {
                         reason: DenialReason::ShuttingDown,
                         message: "the coordinator is shutting down; retry".to_owned(),

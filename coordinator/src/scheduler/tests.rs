@@ -175,12 +175,30 @@ fn a_wait_times_out_with_a_retry_hint_and_a_zero_wait_is_answered_at_once() {
     s.tick(at(1_999));
     assert!(s.take_effects().is_empty());
     s.tick(at(2_000));
-    let denied = denials(&s.take_effects());
+    let effects = s.take_effects();
+    let denied = denials(&effects);
     assert_eq!(
         (denied[0].0, denied[0].1.reason),
         (1, DenialReason::Timeout)
     );
+    assert!(
+        matches!(&effects[0], Effect::Denied { holder, .. } if *holder == ident("b")),
+        "the denial names who waited, for the audit"
+    );
     assert_eq!(cpu(&s).waiting.iter().map(|w| w.1).sum::<u64>(), 0);
+}
+
+#[test]
+fn the_gauges_have_the_numbers_without_copying_the_leases() {
+    let mut s = scheduler();
+    s.acquire(0, request("cpu", 3, Priority::High, "a"), at(0));
+    s.take_effects();
+    let gauges = s.gauges(at(0));
+    let cpu_gauges = gauges.iter().find(|r| r.name == "cpu").expect("cpu");
+    assert_eq!((cpu_gauges.allocated, cpu_gauges.available), (3, 1));
+    assert!(cpu_gauges.leases.is_empty());
+    assert_eq!(cpu(&s).leases.len(), 1);
+    assert_eq!(gauges.len(), s.status(&[], at(0)).len());
 }
 
 #[test]
