@@ -1,6 +1,8 @@
 //! Logs as structured lines, and traces exported over OTLP when an endpoint
 //! is configured.
 
+use std::io::IsTerminal as _;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
@@ -75,7 +77,11 @@ impl Telemetry {
                 .json()
                 .with_current_span(true)
                 .boxed(),
-            LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+            // Colours only on a terminal: in a file or pipe the escape codes
+            // are raw control characters.
+            LogFormat::Text => tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stdout().is_terminal())
+                .boxed(),
         };
 
         let provider = args

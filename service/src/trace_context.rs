@@ -129,7 +129,8 @@ impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
         let span = tracing::info_span!(
             "request",
             method = %request.method(),
-            uri = %request.uri(),
+            // Bounded and escaped: the URI is the client's.
+            uri = %crate::log_text::untrusted_display(request.uri()),
             version = ?request.version(),
         );
         continue_remote(&span, &HttpHeaders(request.headers()));

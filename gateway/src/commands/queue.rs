@@ -16,6 +16,7 @@ use async_nats::jetstream::{
 use futures::{StreamExt, future::join_all};
 use jimbot_nats::{Token, subject, topology::streams};
 use jimbot_schemas::v1;
+use jimbot_service::log_text::untrusted;
 use prost::Message as _;
 
 use crate::error::ApiError;
@@ -93,17 +94,23 @@ pub async fn take(
     let commands: Vec<Option<String>> = fetched
         .0
         .iter()
-        .map(|message| match v1::Command::decode(message.payload.clone()) {
-            Ok(command)
-                if !command.line.is_empty() && !command.line.contains(char::is_control) =>
-            {
-                Some(command.line)
-            }
-            other => {
-                tracing::warn!(subject = %message.subject, ?other, "dropping an unusable command");
-                None
-            }
-        })
+        .map(
+            |message| match v1::Command::decode(message.payload.clone()) {
+                Ok(command)
+                    if !command.line.is_empty() && !command.line.contains(char::is_control) =>
+                {
+                    Some(command.line)
+                }
+                other => {
+                    tracing::warn!(
+                        subject = %untrusted(&message.subject),
+                        command = %untrusted(&format!("{other:?}")),
+                        "dropping an unusable command"
+                    );
+                    None
+                }
+            },
+        )
         .collect();
     // Remove them all at once (a work queue needs one ack per message);
     // what could not be removed is handed back and not returned.
