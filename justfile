@@ -51,6 +51,10 @@ bench: install-tools
 soak duration="30m": install-tools
     scripts/soak.sh {{duration}}
 
+# Fuzz every target for SECONDS each, or only the TARGETS named (nightly and cargo-fuzz; see docs/development.md).
+fuzz seconds="60" *targets:
+    fuzz/run.sh {{seconds}} {{targets}}
+
 # What CI runs: lint, then test.
 ci: lint test
 
