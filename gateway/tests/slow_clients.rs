@@ -163,6 +163,49 @@ async fn a_slowloris_client_is_cut_off_at_the_header_timeout_while_others_are_se
 }
 
 #[tokio::test]
+async fn a_trickled_request_body_is_cut_off_at_the_body_timeout() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let process = gateway(&nats, &["--body-timeout", "2s"]).await;
+
+    let slow = TcpStream::connect(process.http_addr())
+        .await
+        .expect("connect");
+    let (mut reader, mut writer) = slow.into_split();
+    let sent_head = Instant::now();
+    // The head at once, then a 4 KiB body one byte every 100 ms.
+    let trickle = tokio::spawn(async move {
+        let head = "POST /s/slow-body/api/v1/events/batch HTTP/1.1\r\nHost: slow\r\n\
+                    Content-Type: application/json\r\nContent-Length: 4096\r\n\r\n";
+        let _ = writer.write_all(head.as_bytes()).await;
+        for _ in 0..4096 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let (status, _) = http_get(process.http_addr(), "/health/live")
+        .await
+        .expect("others are served meanwhile");
+    assert_eq!(status, 200);
+
+    let answer = read_until_closed(&mut reader, Duration::from_secs(30)).await;
+    let lasted = sent_head.elapsed();
+    trickle.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).unwrap_or("none");
+    assert!(
+        !status.starts_with('2'),
+        "a body that never arrived was accepted: {answer}"
+    );
+    assert!(
+        lasted >= Duration::from_millis(1900),
+        "cut off after {lasted:?}, before the 2 s body timeout"
+    );
+    assert!(lasted < Duration::from_secs(20), "cut off after {lasted:?}");
+}
+
+#[tokio::test]
 async fn ten_thousand_idle_connections_neither_block_others_nor_grow_memory_unbounded() {
     // Each idle connection costs this process a descriptor too.
     let soft = rlimit::increase_nofile_limit(u64::MAX).expect("open-file limit");

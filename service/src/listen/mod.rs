@@ -14,11 +14,13 @@
 //!   kept-alive connection idle for that long is closed too;
 //! - an HTTP/2 connection is pinged every [`H2_PING_INTERVAL`] and closed
 //!   when a ping goes unanswered for [`H2_PING_TIMEOUT`];
+//! - a request body has `--body-timeout` from its head to arrive whole;
 //! - a write that makes no progress for `--write-timeout` (the client
 //!   stopped reading) closes the connection, dropping the response;
 //! - at most `--max-connections` are open at once (across the process's
 //!   listeners); past it, new ones wait in the kernel's accept queue.
 
+mod body;
 mod watched;
 
 use std::{
@@ -109,6 +111,16 @@ pub struct ListenArgs {
     )]
     pub header_timeout: Duration,
 
+    /// Time a client has, once a request head is in, to send the whole
+    /// body; a body still arriving after it fails the request.
+    #[arg(
+        long,
+        env = "JIMBOT_BODY_TIMEOUT",
+        default_value = "60s",
+        value_parser = parse_duration
+    )]
+    pub body_timeout: Duration,
+
     /// Time a response write may make no progress (the client is not
     /// reading) before the connection is closed.
     #[arg(
@@ -134,6 +146,7 @@ impl ListenArgs {
             tls_except_loopback: self.tls_except_loopback,
             permits: Arc::new(Semaphore::new(max_connections)),
             header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
             write_timeout: self.write_timeout,
         }))
     }
@@ -145,6 +158,7 @@ pub(crate) struct Listening {
     tls_except_loopback: bool,
     permits: Arc<Semaphore>,
     header_timeout: Duration,
+    body_timeout: Duration,
     write_timeout: Duration,
 }
 
@@ -155,6 +169,7 @@ impl std::fmt::Debug for Listening {
             .field("tls_except_loopback", &self.tls_except_loopback)
             .field("free_connections", &self.permits.available_permits())
             .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
             .field("write_timeout", &self.write_timeout)
             .finish()
     }
@@ -342,8 +357,10 @@ impl Connection {
             let router = self.router.clone();
             let remote = self.remote;
             let started = started.clone();
-            move |mut request: hyper::Request<Incoming>| {
+            let body_timeout = self.listening.body_timeout;
+            move |request: hyper::Request<Incoming>| {
                 started.store(true, Ordering::Relaxed);
+                let mut request = request.map(|body| body::Deadline::new(body, body_timeout));
                 request.extensions_mut().insert(ConnectInfo(remote));
                 router.clone().oneshot(request)
             }
