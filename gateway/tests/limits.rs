@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{spawn_app, spawn_app_with};
-use jimbot_gateway::config::Settings;
+use jimbot_gateway::{commands::parse::MAX_LINE_LEN, config::Settings};
 use jimbot_nats::{Token, testing::NatsServer};
 use jimbot_schemas::balatro::MAX_DEPTH;
 use jimbot_service::testing::ServiceProcess;
@@ -353,4 +353,49 @@ async fn oversized_and_too_many_headers_get_431_from_the_real_binary() {
             .await
             .starts_with("HTTP/1.1 200")
     );
+}
+
+#[tokio::test]
+async fn long_command_lines_and_names_are_refused_with_a_short_error() {
+    let app = spawn_app().await;
+    let long = "7".repeat(1024 * 1024);
+    let reply = app
+        .post_with(
+            "/api/v1/commands",
+            format!("play_hand\nselect_card:{long}"),
+            &[("content-type", "text/plain")],
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(
+        reply.json()["error"],
+        format!(
+            "command line of {} bytes; at most {MAX_LINE_LEN}",
+            long.len() + "select_card:".len()
+        )
+    );
+    let reply = app
+        .post(
+            "/api/v1/commands",
+            serde_json::json!({ "type": long }).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    let error = reply.json()["error"].as_str().expect("error").to_owned();
+    assert!(error.starts_with("unknown command \"7777"), "{error}");
+    assert!(error.len() < 300, "{} bytes of error", error.len());
+    // The longest line allowed is still queued.
+    let longest = format!(
+        "select_card:{}",
+        "0".repeat(MAX_LINE_LEN - "select_card:".len())
+    );
+    let reply = app
+        .post_with(
+            "/api/v1/commands",
+            longest,
+            &[("content-type", "text/plain")],
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_eq!(app.stored("COMMANDS", "").await.len(), 1);
 }

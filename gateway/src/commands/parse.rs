@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderMap, header};
 use jimbot_schemas::v1;
+use jimbot_service::log_text::untrusted;
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -33,6 +34,12 @@ pub const COMMAND_NAMES: &[&str] = &[
 
 /// Most commands one request may queue.
 pub const MAX_PER_REQUEST: usize = 100;
+
+/// Longest command line accepted, in bytes. The longest real one is a name
+/// and a small index (`select_boss_blind`, `select_card:7`); the mod ignores
+/// other parameters, so a long line is only a way to bloat the queue and the
+/// poll answer.
+pub const MAX_LINE_LEN: usize = 128;
 
 #[derive(Debug, Deserialize)]
 struct CommandRequest {
@@ -108,6 +115,12 @@ fn json_command(request: CommandRequest) -> Result<v1::Command, ApiError> {
 }
 
 fn line_command(line: &str) -> Result<v1::Command, ApiError> {
+    if line.len() > MAX_LINE_LEN {
+        return Err(bad(format!(
+            "command line of {} bytes; at most {MAX_LINE_LEN}",
+            line.len()
+        )));
+    }
     // The mod splits its poll answer on CR and LF: a stray control byte
     // would cut a command in two.
     if line.chars().any(char::is_control) {
@@ -149,7 +162,8 @@ fn known_name(name: &str) -> Result<&'static str, ApiError> {
         .find(|known| **known == name)
         .copied()
         .ok_or_else(|| ApiError::BadRequest {
-            message: format!("unknown command {name:?}"),
+            // Bounded: the name may be a megabyte of JSON string.
+            message: format!("unknown command {:?}", untrusted(name)),
             valid: Some(COMMAND_NAMES),
         })
 }
