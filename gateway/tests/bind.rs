@@ -95,3 +95,14 @@ async fn loopback_addresses_need_neither() {
         .await
         .expect("serving loopback without keys");
 }
+
+#[tokio::test]
+async fn help_names_the_flag_and_its_environment_variable() {
+    let help = jimbot_service::testing::help_text(BINARY).await;
+    for expected in [
+        "--allow-unauthenticated-remote",
+        "GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
+    }
+}

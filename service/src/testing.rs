@@ -72,6 +72,14 @@ impl ServiceProcess {
             .env_remove("JIMBOT_GAME_EVENTS_MAX_AGE")
             .env_remove("JIMBOT_GAME_EVENTS_MAX_BYTES")
             .env_remove("JIMBOT_DUPLICATE_WINDOW")
+            .env_remove("JIMBOT_TLS_CERT")
+            .env_remove("JIMBOT_TLS_KEY")
+            .env_remove("JIMBOT_TLS_EXCEPT_LOOPBACK")
+            .env_remove("JIMBOT_MAX_CONNECTIONS")
+            .env_remove("JIMBOT_HEADER_TIMEOUT")
+            .env_remove("JIMBOT_BODY_TIMEOUT")
+            .env_remove("JIMBOT_WRITE_TIMEOUT")
+            .env_remove("GATEWAY_ALLOW_UNAUTHENTICATED_REMOTE")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
@@ -253,6 +261,20 @@ pub const COMMON_FLAGS: &[&str] = &[
     "JIMBOT_GAME_EVENTS_MAX_BYTES",
     "--duplicate-window",
     "JIMBOT_DUPLICATE_WINDOW",
+    "--tls-cert",
+    "JIMBOT_TLS_CERT",
+    "--tls-key",
+    "JIMBOT_TLS_KEY",
+    "--tls-except-loopback",
+    "JIMBOT_TLS_EXCEPT_LOOPBACK",
+    "--max-connections",
+    "JIMBOT_MAX_CONNECTIONS",
+    "--header-timeout",
+    "JIMBOT_HEADER_TIMEOUT",
+    "--body-timeout",
+    "JIMBOT_BODY_TIMEOUT",
+    "--write-timeout",
+    "JIMBOT_WRITE_TIMEOUT",
     "--log-format",
     "LOG_FORMAT",
     "--log-filter",
