@@ -1,7 +1,7 @@
 //! Inputs the fuzzers (`fuzz/`) stopped on, kept so they are tried on every
 //! `cargo test`.
 
-use jimbot_schemas::balatro::{parse_batch, parse_single, sanitize};
+use jimbot_schemas::balatro::{parse_batch, parse_single, sanitize, to_mod_json};
 
 /// Every structural byte and whitespace of the sanitised text maps back to
 /// the same byte of the body: no rewrite emits one, so none lies inside a
@@ -43,5 +43,40 @@ fn rewrites_next_to_structure() {
         assert_structure_maps_exactly(body);
         let _ = parse_batch(body);
         let _ = parse_single(body);
+    }
+}
+
+/// balatro_event: a number with more digits than a double holds was read a
+/// unit in the last place off (serde_json's default fast path), so the
+/// rendering, read again, was a different number. Numbers are now read
+/// correctly rounded, exactly as Rust's own `f64` parser reads them.
+#[test]
+fn long_numbers_are_read_correctly_rounded_and_render_back_to_themselves() {
+    for literal in [
+        "124198.888888888888888888888888805256666",
+        "248396.04886667",
+        "0.30000000000000004441",
+        "1.7976931348623157e308",
+        "4.9406564584124654e-324",
+        "9007199254740993",
+    ] {
+        let body = format!(r#"{{"type":"HEARTBEAT","timestamp":{literal}}}"#);
+        let event = parse_single(body.as_bytes())
+            .expect("a body")
+            .result
+            .expect("an event");
+        let expected: f64 = literal.parse().expect("a float");
+        assert_eq!(event.client_timestamp_ms, Some(expected), "{literal}");
+        let rendered = to_mod_json(&event);
+        let again = parse_single(rendered.to_string().as_bytes())
+            .expect("a body")
+            .result
+            .expect("an event");
+        assert_eq!(
+            again.client_timestamp_ms,
+            Some(expected),
+            "{literal} rendered"
+        );
+        assert_eq!(to_mod_json(&again), rendered);
     }
 }
