@@ -242,20 +242,18 @@ pub(crate) async fn serve(
     let tls = listening.tls_on(listener.local_addr().ok());
     // Every connection task holds a receiver; all dropped = all closed.
     let (closed_tx, closed_rx) = watch::channel(());
-    let mut at_limit = false;
+    // At most one warning a minute while the limit keeps being reached.
+    let mut warned_at: Option<Instant> = None;
     loop {
         let permit = match listening.permits.clone().try_acquire_owned() {
-            Ok(permit) => {
-                at_limit = false;
-                permit
-            }
+            Ok(permit) => permit,
             Err(_) => {
-                if !at_limit {
+                if warned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
                     tracing::warn!(
                         kind,
                         "connection limit reached (--max-connections): new connections wait"
                     );
-                    at_limit = true;
+                    warned_at = Some(Instant::now());
                 }
                 tokio::select! {
                     permit = listening.permits.clone().acquire_owned() => match permit {
