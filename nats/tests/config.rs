@@ -74,3 +74,41 @@ fn dev_config_keeps_the_default_sync_interval() {
             .any(|line| line.starts_with("sync_interval"))
     );
 }
+
+/// `secure.conf` (production plus a user per service) is valid once the
+/// passwords are in the environment, and refused, naming the variable,
+/// while one is missing.
+#[test]
+fn secure_config_needs_every_password() {
+    let binary = nats_server_binary().expect("nats-server installed");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/secure.conf");
+    let variables = [
+        "JIMBOT_NATS_GATEWAY_PASSWORD",
+        "JIMBOT_NATS_ANALYTICS_PASSWORD",
+        "JIMBOT_NATS_COORDINATOR_PASSWORD",
+        "JIMBOT_NATS_ADMIN_PASSWORD",
+    ];
+    let check = |missing: Option<&str>| {
+        let mut command = Command::new(&binary);
+        command.arg("-t").arg("-c").arg(&file);
+        for variable in variables {
+            command.env_remove(variable);
+            if Some(variable) != missing {
+                command.env(variable, "a-password");
+            }
+        }
+        command.output().expect("run")
+    };
+    let output = check(None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for variable in variables {
+        let output = check(Some(variable));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable} unset was accepted");
+        assert!(stderr.contains(variable), "{variable}: {stderr}");
+    }
+}
