@@ -3,6 +3,8 @@
 //! start-up errors for unusable key files.
 
 mod common;
+#[path = "../../nats/tests/support/secure_server.rs"]
+mod secure_server;
 
 use std::{net::SocketAddr, process::Stdio, time::Duration};
 
@@ -460,4 +462,80 @@ async fn the_running_gateway_enforces_networks_and_keeps_health_open() {
         assert!(metrics.contains(line), "{line} missing:\n{metrics}");
     }
     assert!(!metrics.contains(KEY));
+}
+
+#[tokio::test]
+async fn the_gateway_works_as_its_own_nats_user_and_not_as_another() {
+    let nats = secure_server::SecureServer::start().await;
+    let password = secure_server::password("gateway");
+    let gateway = ServiceProcess::spawn(
+        BINARY,
+        &nats.url(),
+        &["--nats-user", "gateway", "--nats-password", &password],
+    )
+    .expect("spawn");
+    gateway
+        .wait_for("/health/ready", 200, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|| panic!("provisions as `gateway`:\n{}", nats.log()));
+    let addr = gateway.http_addr();
+    let json = [("content-type", "application/json")];
+    let (status, body) = request(
+        addr,
+        "POST",
+        "/s/secure/api/v1/events/batch",
+        &json,
+        &fixture("batch_round_end.json"),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = request(addr, "GET", "/api/v1/sessions/secure/events", &[], b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body.lines().filter(|l| l.starts_with('{')).count(),
+        4,
+        "{body}"
+    );
+    let (status, body) = request(
+        addr,
+        "POST",
+        "/s/secure/api/v1/commands",
+        &json,
+        br#"{"type":"play_hand"}"#,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = request(addr, "GET", "/s/secure/api/v1/commands/poll", &[], b"").await;
+    assert_eq!((status, body.as_str()), (200, "play_hand\n"));
+
+    // Started as the analytics user, the same gateway may not publish events.
+    let password = secure_server::password("analytics");
+    let wrong = ServiceProcess::spawn(
+        BINARY,
+        &nats.url(),
+        &[
+            "--nats-user",
+            "analytics",
+            "--nats-password",
+            &password,
+            "--publish-timeout",
+            "1s",
+        ],
+    )
+    .expect("spawn");
+    wrong
+        .wait_for("/health/ready", 200, Duration::from_secs(30))
+        .await
+        .expect("ready: the topology exists");
+    let (status, _) = request(
+        wrong.http_addr(),
+        "POST",
+        "/s/denied/api/v1/events/batch",
+        &json,
+        &fixture("batch_round_end.json"),
+    )
+    .await;
+    assert_eq!(status, 503, "never 202 for what was not stored");
+    let (status, body) = request(addr, "GET", "/api/v1/sessions/denied/events", &[], b"").await;
+    assert_eq!(status, 404, "{body}");
 }
