@@ -51,9 +51,14 @@ check "docker-compose config (default)" \
 check "docker-compose config (cluster, full)" \
   docker-compose --env-file deploy/compose/cluster.env --profile cluster --profile full config --quiet
 
+# The per-service users' passwords come from the environment too (permissions.conf).
+nats_passwords=()
+for user in GATEWAY ANALYTICS COORDINATOR ADMIN; do
+  nats_passwords+=("JIMBOT_NATS_${user}_PASSWORD=lint")
+done
 for config in nats/config/*.conf nats/config/*/*.conf; do
   # Container configs take the server's name from the environment.
-  check "nats-server -t $config" env NATS_SERVER_NAME=lint "$venv/nats-server" -t -c "$config"
+  check "nats-server -t $config" env NATS_SERVER_NAME=lint "${nats_passwords[@]}" "$venv/nats-server" -t -c "$config"
 done
 
 if command -v kubectl > /dev/null; then
