@@ -3,7 +3,9 @@
 //!
 //! - `lease.l-<token>`: a live lease (JSON), deleted when released or expired;
 //! - `meta.fencing`: fencing tokens up to this may have been handed out;
-//! - `quota.<resource>`: a quota's GCRA state.
+//! - `quota.<resource>`: a quota's GCRA state;
+//! - `answered.<stream sequence>`: the answer to a queued request, from
+//!   just before it is sent until the request is acknowledged.
 //!
 //! Every write names the revision it replaces (`Nats-Expected-Last-Subject-
 //! Sequence`; 0 for a new key), so a second coordinator writing the same
@@ -109,6 +111,43 @@ pub async fn expired_at(kv: &kv::Store, id: LeaseId) -> Result<Option<At>, Store
     }
 }
 
+const ANSWERED_PREFIX: &str = "answered.";
+
+/// Records the answer to the queued request at stream sequence `sequence`
+/// before it is sent: if the coordinator dies before acknowledging the
+/// request, the next one sends the same answer again instead of deciding
+/// anew (the lease may be gone by then, and granting again would hand out a
+/// lease nobody waits for).
+pub async fn remember_answer(
+    kv: &kv::Store,
+    sequence: u64,
+    answer: Bytes,
+) -> Result<(), StoreError> {
+    kv.put(format!("{ANSWERED_PREFIX}{sequence}"), answer)
+        .await
+        .map(drop)
+        .map_err(|e| StoreError::new(StoreErrorKind::Write, format!("answer to {sequence}: {e}")))
+}
+
+/// The answer recorded for the queued request at `sequence`, if any.
+pub async fn remembered_answer(kv: &kv::Store, sequence: u64) -> Result<Option<Bytes>, StoreError> {
+    kv.get(format!("{ANSWERED_PREFIX}{sequence}"))
+        .await
+        .map_err(|e| {
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!("answer to {sequence}: {e}"),
+            )
+        })
+}
+
+/// Drops the record once the request is acknowledged.
+pub async fn forget_answer(kv: &kv::Store, sequence: u64) -> Result<(), StoreError> {
+    kv.purge(format!("{ANSWERED_PREFIX}{sequence}"))
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Write, format!("answer to {sequence}: {e}")))
+}
+
 /// What a starting coordinator finds in the bucket.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -136,6 +175,9 @@ pub async fn load(js: &jetstream::Context) -> Result<(kv::Store, Loaded), StoreE
     while let Some(key) = keys.next().await {
         let key = key
             .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("list keys: {e}")))?;
+        if key.starts_with(ANSWERED_PREFIX) {
+            continue;
+        }
         let Some(entry) = kv.entry(key.clone()).await.map_err(|e| {
             StoreError::new(StoreErrorKind::Unavailable, format!("read {key}: {e}"))
         })?

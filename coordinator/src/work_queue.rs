@@ -8,13 +8,16 @@
 //! request in the queue, or waiting for capacity when a coordinator dies,
 //! is answered by the next one. Its wait timeout counts from when it was
 //! queued. A request without a request id gets `queue-<stream sequence>`,
-//! so a redelivered request cannot be granted twice.
+//! so a redelivered request cannot be granted twice while its lease lives;
+//! and its answer is recorded in the lease bucket before it is sent, until
+//! the request is acknowledged, so a request redelivered after its answer
+//! was sent gets that answer again even if its lease is gone by then.
 
 use std::time::Duration;
 
 use async_nats::{
     Client, HeaderMap,
-    jetstream::{self, AckKind, Message, consumer::pull},
+    jetstream::{self, AckKind, Message, consumer::pull, kv},
 };
 use futures::StreamExt;
 use jimbot_nats::Topology;
@@ -28,6 +31,7 @@ use crate::{
     convert,
     domain::Ident,
     scheduler::{Denial, DenialReason},
+    store,
 };
 
 /// The header naming where the answer goes.
@@ -44,8 +48,14 @@ pub struct WorkQueueError(String);
 /// How long to wait before trying to reach the queue again.
 const SUBSCRIBE_RETRY: Duration = Duration::from_secs(1);
 
-/// Creates (or finds) the durable consumer and starts pulling from it.
-async fn subscribe(js: &jetstream::Context) -> Result<pull::Stream, WorkQueueError> {
+/// Creates (or finds) the durable consumer and starts pulling from it; the
+/// bucket where answers are recorded until their request is acknowledged.
+async fn subscribe(js: &jetstream::Context) -> Result<(pull::Stream, kv::Store), WorkQueueError> {
+    let bucket = jimbot_nats::topology::buckets::COORDINATOR_LEASES;
+    let answers = js
+        .get_key_value(bucket)
+        .await
+        .map_err(|e| WorkQueueError(format!("bucket {bucket}: {e}")))?;
     let spec = Topology::coordinator_requests_consumer();
     let stream = js
         .get_stream(&spec.stream)
@@ -55,18 +65,19 @@ async fn subscribe(js: &jetstream::Context) -> Result<pull::Stream, WorkQueueErr
         .get_or_create_consumer(spec.name(), spec.config.clone())
         .await
         .map_err(|e| WorkQueueError(format!("consumer {}: {e}", spec.name())))?;
-    consumer
+    let messages = consumer
         .messages()
         .await
-        .map_err(|e| WorkQueueError(e.to_string()))
+        .map_err(|e| WorkQueueError(e.to_string()))?;
+    Ok((messages, answers))
 }
 
 /// Consumes the queue (retrying to reach it until it can or shutdown
 /// starts) until `shutdown`, then leaves unanswered requests unacknowledged.
 pub async fn consume(js: jetstream::Context, coordinator: Coordinator, shutdown: Shutdown) {
-    let mut messages = loop {
+    let (mut messages, answers) = loop {
         match subscribe(&js).await {
-            Ok(messages) => break messages,
+            Ok(subscribed) => break subscribed,
             Err(e) => {
                 tracing::warn!(error = %e, "retrying");
                 tokio::select! {
@@ -87,7 +98,8 @@ pub async fn consume(js: jetstream::Context, coordinator: Coordinator, shutdown:
                     Some(Ok(message)) => {
                         let coordinator = coordinator.clone();
                         let client = client.clone();
-                        in_flight.spawn(answer(client, coordinator, message));
+                        let answers = answers.clone();
+                        in_flight.spawn(answer(client, coordinator, answers, message));
                     }
                     Some(Err(e)) => tracing::warn!(error = %e, "request queue"),
                     None => break,
@@ -99,7 +111,7 @@ pub async fn consume(js: jetstream::Context, coordinator: Coordinator, shutdown:
     }
 }
 
-async fn answer(client: Client, coordinator: Coordinator, message: Message) {
+async fn answer(client: Client, coordinator: Coordinator, answers: kv::Store, message: Message) {
     let reply_to = message
         .headers
         .as_ref()
@@ -111,14 +123,41 @@ async fn answer(client: Client, coordinator: Coordinator, message: Message) {
         let _ = message.ack_with(AckKind::Term).await;
         return;
     };
-    let (sequence, queued_for) = match message.info() {
+    let (sequence, queued_for, redelivered) = match message.info() {
         Ok(info) => (
             info.stream_sequence,
             Duration::try_from(time::OffsetDateTime::now_utc() - info.published)
                 .unwrap_or_default(),
+            info.delivered > 1,
         ),
-        Err(_) => (0, Duration::ZERO),
+        Err(_) => (0, Duration::ZERO, false),
     };
+    // Answered by a coordinator that died before acknowledging it: the same
+    // answer again, not a new decision.
+    if redelivered {
+        match store::remembered_answer(&answers, sequence).await {
+            Ok(Some(payload)) => {
+                send(
+                    &client,
+                    &answers,
+                    &message,
+                    sequence,
+                    reply_to,
+                    payload.to_vec(),
+                )
+                .await;
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "queued request left for redelivery");
+                let _ = message
+                    .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+                    .await;
+                return;
+            }
+        }
+    }
     let response = match v1::AcquireRequest::decode(message.payload.as_ref()) {
         Err(e) => Err(Denial::permanent(
             DenialReason::InvalidArgument,
@@ -159,18 +198,45 @@ async fn answer(client: Client, coordinator: Coordinator, message: Message) {
             }
         },
     };
+    let payload = convert::acquire_response(&response).encode_to_vec();
+    if let Err(e) = store::remember_answer(&answers, sequence, payload.clone().into()).await {
+        // Unanswered, so nobody relies on it: a grant stays the lease of its
+        // request id, and the redelivered request gets it.
+        tracing::warn!(error = %e, "queued request left for redelivery");
+        let _ = message
+            .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+            .await;
+        return;
+    }
+    send(&client, &answers, &message, sequence, reply_to, payload).await;
+}
+
+/// Publishes the answer, acknowledges the request once it has left, then
+/// drops the recorded answer.
+async fn send(
+    client: &Client,
+    answers: &kv::Store,
+    message: &Message,
+    sequence: u64,
+    reply_to: String,
+    payload: Vec<u8>,
+) {
     let mut headers = HeaderMap::new();
     headers.insert("Content-Type", "application/protobuf");
     headers.insert("Jimbot-Message-Type", "jimbot.v1.AcquireResponse");
-    let payload = convert::acquire_response(&response).encode_to_vec();
     let published = client
         .publish_with_headers(reply_to, headers, payload.into())
         .await;
     // Acknowledged only once the answer has left (flushed to the server).
     match (published, client.flush().await) {
-        (Ok(()), Ok(())) => {
-            let _ = message.double_ack().await;
-        }
+        (Ok(()), Ok(())) => match message.double_ack().await {
+            Ok(()) => {
+                if let Err(e) = store::forget_answer(answers, sequence).await {
+                    tracing::warn!(error = %e, "recorded answer not dropped");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "queued request not acknowledged"),
+        },
         (Err(e), _) => tracing::warn!(error = %e, "answer to a queued request not published"),
         (_, Err(e)) => tracing::warn!(error = %e, "answer to a queued request not flushed"),
     }
