@@ -1,14 +1,16 @@
 //! The command parser (`POST /api/v1/commands`): the mod's producer JSON or
 //! text lines `name[:params]`.
 //!
-//! Properties: every accepted command is a known name on one line without
-//! control characters (the mod splits its poll answer on CR and LF), and the
-//! lines, sent again as text, parse to the same commands.
+//! Properties: every accepted command is a known name on one short line
+//! without control characters (the mod splits its poll answer on CR and
+//! LF), and the lines, sent again as text, parse to the same commands.
 
 #![no_main]
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use jimbot_gateway::commands::parse::{COMMAND_NAMES, MAX_PER_REQUEST, parse_commands};
+use jimbot_gateway::commands::parse::{
+    COMMAND_NAMES, MAX_LINE_LEN, MAX_PER_REQUEST, parse_commands,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -24,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!commands.is_empty() && commands.len() <= MAX_PER_REQUEST);
         for command in &commands {
             assert!(COMMAND_NAMES.contains(&command.r#type.as_str()));
-            assert!(!command.line.is_empty());
+            assert!(!command.line.is_empty() && command.line.len() <= MAX_LINE_LEN);
             assert!(
                 !command.line.chars().any(char::is_control),
                 "control character in {:?}",
