@@ -399,3 +399,30 @@ async fn long_command_lines_and_names_are_refused_with_a_short_error() {
     assert_eq!(reply.status, 202, "{}", reply.text());
     assert_eq!(app.stored("COMMANDS", "").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_grpc_mod_json_batch_has_the_typed_batch_limit() {
+    use jimbot_gateway::grpc::publish::MAX_BATCH_EVENTS;
+    use jimbot_schemas::v1;
+    let app = spawn_app().await;
+    let mut grpc = app.grpc().await;
+    let events = vec!["{}"; MAX_BATCH_EVENTS + 1].join(",");
+    let status = grpc
+        .publish_batch(v1::PublishBatchRequest {
+            session: "grpc".to_owned(),
+            body: Some(v1::publish_batch_request::Body::ModJson(
+                format!(r#"{{"events":[{events}]}}"#).into(),
+            )),
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        status.message(),
+        format!(
+            "{} events in one batch; at most {MAX_BATCH_EVENTS} are accepted",
+            MAX_BATCH_EVENTS + 1
+        )
+    );
+    assert!(app.stored("DEAD_LETTER", "").await.is_empty());
+}
