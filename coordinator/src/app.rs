@@ -8,15 +8,26 @@
 
 use axum::Router;
 use jimbot_schemas::v1::resource_coordinator_server::ResourceCoordinatorServer;
-use jimbot_service::{App, Started, run::not_found};
+use jimbot_service::{
+    App, Started,
+    auth::{ApiKeys, grpc::RequireKey},
+    run::not_found,
+};
+use tonic::service::interceptor::InterceptedService;
 
 use crate::{actor::Coordinator, config::ResourcesConfig, grpc::GrpcApi, nats_api, work_queue};
 
 /// The fully qualified gRPC service name.
 pub const GRPC_SERVICE: &str = "jimbot.v1.ResourceCoordinator";
 
-/// Builds the app.
+/// Builds the app, with the gRPC service open to every caller.
 pub async fn build(started: Started, resources: ResourcesConfig) -> App {
+    build_with_keys(started, resources, ApiKeys::none()).await
+}
+
+/// Builds the app; the gRPC `ResourceCoordinator` requires one of `keys`
+/// (health and reflection stay open).
+pub async fn build_with_keys(started: Started, resources: ResourcesConfig, keys: ApiKeys) -> App {
     let js = async_nats::jetstream::new(started.nats.clone());
     let shutdown = started.shutdown.clone();
     let (coordinator, actor) = Coordinator::start(js.clone(), resources, shutdown.clone());
@@ -33,5 +44,8 @@ pub async fn build(started: Started, resources: ResourcesConfig) -> App {
             "request-queue",
             work_queue::consume(js, coordinator, shutdown),
         )
-        .with_grpc(tonic::service::Routes::new(server), &[GRPC_SERVICE])
+        .with_grpc(
+            tonic::service::Routes::new(InterceptedService::new(server, RequireKey::new(keys))),
+            &[GRPC_SERVICE],
+        )
 }

@@ -31,6 +31,10 @@ pub struct Cli {
     #[arg(long, env = "COORDINATOR_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// API keys the gRPC `ResourceCoordinator` requires (none: open).
+    #[command(flatten)]
+    pub auth: jimbot_service::auth::KeyArgs,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,

@@ -16,6 +16,11 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("invalid configuration (--config): {e}"))?,
         None => ResourcesConfig::default(),
     };
+    let keys = cli.auth.keys();
+    jimbot_service::auth::describe_metrics();
+    if keys.is_enabled() {
+        tracing::info!(keys = ?keys.names().collect::<Vec<_>>(), "gRPC API keys required");
+    }
     jimbot_service::run(
         SERVICE,
         Listen {
@@ -23,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
             grpc: &cli.grpc_addr,
         },
         &cli.common,
-        |started| app::build(started, resources),
+        |started| app::build_with_keys(started, resources, keys),
     )
     .await?;
     Ok(())

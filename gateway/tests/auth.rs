@@ -452,12 +452,35 @@ async fn the_running_gateway_enforces_networks_and_keeps_health_open() {
     .await;
     assert_eq!(status, 202, "{body}");
 
+    // gRPC: EventBus wants the key, the health service does not.
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", gateway.grpc_addr()))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+    tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "jimbot.v1.EventBus".to_owned(),
+        })
+        .await
+        .expect("health needs no key");
+    let refused = v1::event_bus_client::EventBusClient::new(channel)
+        .replay(v1::ReplayRequest {
+            scope: Some(v1::replay_request::Scope::Session("default".to_owned())),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no key");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+
     let (status, metrics) = gateway.get("/metrics").await.expect("metrics");
     assert_eq!(status, 200);
     for line in [
         r#"auth_rejections_total{protocol="http",reason="network"} 1"#,
         r#"auth_rejections_total{protocol="http",reason="missing_key"} 1"#,
         r#"auth_authenticated_total{protocol="http",key="ops"} 1"#,
+        r#"auth_rejections_total{protocol="grpc",reason="missing_key"} 1"#,
     ] {
         assert!(metrics.contains(line), "{line} missing:\n{metrics}");
     }
