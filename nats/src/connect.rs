@@ -207,10 +207,30 @@ pub async fn connect(args: &NatsArgs, name: &str) -> Result<Client, ConnectError
                 async_nats::ConnectErrorKind::ServerParse | async_nats::ConnectErrorKind::Tls => {
                     ConnectErrorKind::InvalidConfig
                 }
+                // async-nats reports a handshake the server failed (say an
+                // untrusted certificate) as I/O; it is no less final.
+                _ if tls_rejected(&e) => ConnectErrorKind::InvalidConfig,
                 _ => ConnectErrorKind::Unreachable,
             },
             message: format!("cannot connect to NATS at {}: {e}", args.urls_display()),
         })
+}
+
+/// Whether `error`, or anything it was caused by, is a TLS error (carried
+/// inside an I/O error, as rustls's stream adapters do).
+fn tls_rejected(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let wrapped = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<rustls::Error>());
+        if wrapped || e.is::<rustls::Error>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// Connects, retrying with capped exponential backoff while the server is

@@ -61,9 +61,12 @@ async fn a_client_not_trusting_the_ca_is_refused() {
         let err = connect(&args(&server.url(), &extra), "test")
             .await
             .expect_err("an untrusted server certificate");
-        // async-nats reports a certificate it does not trust as an I/O
-        // error, so this is classified (and retried) as Unreachable; what
-        // matters here is that the connection is refused, saying why.
+        // Final, not retried as if the server were still starting.
+        assert_eq!(
+            err.kind(),
+            ConnectErrorKind::InvalidConfig,
+            "{extra:?}: {err}"
+        );
         assert!(
             err.to_string()
                 .contains("invalid peer certificate: UnknownIssuer"),
