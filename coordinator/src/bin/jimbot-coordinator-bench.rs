@@ -27,6 +27,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use async_nats::jetstream::stream::StorageType;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use jimbot_schemas::v1::{self, resource_coordinator_client::ResourceCoordinatorClient};
@@ -182,18 +183,21 @@ async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
     // The floor under every decision: the same KV writes straight from a
     // client, no coordinator in the way.
-    let before = pids.map(cpu_time);
-    let outcome = kv_alone(nats_port, args.rate, args.duration).await?;
-    let after = pids.map(cpu_time);
-    let none = BTreeMap::new();
-    let mut kv_row = row(
-        format!("KV writes alone, {} writes/s", args.rate),
-        &outcome,
-        &(none.clone(), before),
-        &(none, after),
-    );
-    kv_row.coordinator_cpu_us_per_decision = None;
-    rows.push(kv_row);
+    // In memory too: what of that floor is the disk's.
+    for (storage, name) in [(StorageType::File, "file"), (StorageType::Memory, "memory")] {
+        let before = pids.map(cpu_time);
+        let outcome = kv_alone(nats_port, storage, args.rate, args.duration).await?;
+        let after = pids.map(cpu_time);
+        let none = BTreeMap::new();
+        let mut kv_row = row(
+            format!("KV writes alone ({name} storage), {} writes/s", args.rate),
+            &outcome,
+            &(none.clone(), before),
+            &(none, after),
+        );
+        kv_row.coordinator_cpu_us_per_decision = None;
+        rows.push(kv_row);
+    }
     let before = (service_histogram(http).await, pids.map(cpu_time));
     let outcome = fixed_rate(&clients, args.rate, args.duration).await;
     let after = (service_histogram(http).await, pids.map(cpu_time));
@@ -437,18 +441,25 @@ async fn fixed_rate(
 }
 
 /// What each decision waits for, measured alone: at `rate` writes per
-/// second, a new key created (expected revision 0) in a file-stored KV
-/// bucket, then deleted naming its revision, as the coordinator writes a
+/// second, a new key created (expected revision 0) in a KV bucket, then deleted naming its revision, as the coordinator writes a
 /// lease and forgets it; latency from each write's scheduled time to its
 /// acknowledgement.
-async fn kv_alone(nats_port: u16, rate: u32, duration: Duration) -> anyhow::Result<Outcome> {
+async fn kv_alone(
+    nats_port: u16,
+    storage: StorageType,
+    rate: u32,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
     let client = async_nats::connect(format!("nats://127.0.0.1:{nats_port}")).await?;
     let js = async_nats::jetstream::new(client);
-    let bucket = "bench-kv";
+    let bucket = match storage {
+        StorageType::File => "bench-kv-file",
+        StorageType::Memory => "bench-kv-memory",
+    };
     js.create_key_value(async_nats::jetstream::kv::Config {
         bucket: bucket.to_owned(),
         history: 1,
-        storage: async_nats::jetstream::stream::StorageType::File,
+        storage,
         ..Default::default()
     })
     .await?;
