@@ -531,6 +531,31 @@ async fn the_gateway_works_as_its_own_nats_user_and_not_as_another() {
     let (status, body) = request(addr, "GET", "/s/secure/api/v1/commands/poll", &[], b"").await;
     assert_eq!((status, body.as_str()), (200, "play_hand\n"));
 
+    // A live subscription (an ordered consumer) over gRPC.
+    let mut bus =
+        v1::event_bus_client::EventBusClient::connect(format!("http://{}", gateway.grpc_addr()))
+            .await
+            .expect("connect");
+    let mut live = bus
+        .subscribe(v1::SubscribeRequest {
+            filter: Some(v1::EventFilter {
+                sessions: vec!["secure".to_owned()],
+                ..Default::default()
+            }),
+            start_policy: v1::StartPolicy::All.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("subscribe")
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(10), live.message())
+        .await
+        .expect("in time")
+        .expect("stream")
+        .expect("an event");
+    assert!(first.event.is_some());
+    drop(live);
+
     // Started as the analytics user, the same gateway may not publish events.
     let password = secure_server::password("analytics");
     let wrong = ServiceProcess::spawn(
