@@ -555,6 +555,7 @@ async fn the_gateway_works_as_its_own_nats_user_and_not_as_another() {
         .expect("an event");
     assert!(first.event.is_some());
     drop(live);
+    assert!(!nats.log().contains("Violation"), "{}", nats.log());
 
     // Started as the analytics user, the same gateway may not publish events.
     let password = secure_server::password("analytics");
