@@ -274,6 +274,11 @@ pub(crate) async fn serve(
             },
             () = stopped(&mut stop) => break,
         };
+        // Replies are small writes (a 202, an HTTP/2 frame): Nagle's
+        // algorithm would hold them back waiting for the peer's ACK.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
         let connection = Connection {
             kind,
             remote,
