@@ -251,6 +251,7 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
 fn record(protocol: &'static str, decision: &Result<Granted, Rejection>) {
     match decision {
         Ok(Granted::Key(name)) => {
+            tracing::debug!(protocol, key = %name, "authenticated");
             metrics::counter!("auth_authenticated_total", "protocol" => protocol, "key" => name.to_string())
                 .increment(1);
         }
@@ -290,18 +291,30 @@ mod tests {
     #[test]
     fn keys_only() {
         let access = Access::keys(keys());
-        assert_eq!(access.check(None, ip("127.0.0.1")), Err(Rejection::MissingKey));
+        assert_eq!(
+            access.check(None, ip("127.0.0.1")),
+            Err(Rejection::MissingKey)
+        );
         assert_eq!(
             access.check(Some(b"Bearer wrong"), None),
             Err(Rejection::InvalidKey)
         );
-        assert_eq!(access.check(Some(b"Basic right"), None), Err(Rejection::InvalidKey));
-        assert_eq!(access.check(Some(b"Bearer "), None), Err(Rejection::InvalidKey));
+        assert_eq!(
+            access.check(Some(b"Basic right"), None),
+            Err(Rejection::InvalidKey)
+        );
+        assert_eq!(
+            access.check(Some(b"Bearer "), None),
+            Err(Rejection::InvalidKey)
+        );
         assert_eq!(
             access.check(Some(b"bearer right"), None),
             Ok(Granted::Key("ops".into()))
         );
-        assert_eq!(Access::keys(ApiKeys::none()).check(None, None), Ok(Granted::Open));
+        assert_eq!(
+            Access::keys(ApiKeys::none()).check(None, None),
+            Ok(Granted::Open)
+        );
     }
 
     #[test]
@@ -309,7 +322,10 @@ mod tests {
         let nets: Networks = "10.0.0.0/8".parse().expect("valid");
         let access = Access::keys_or_networks(keys(), nets.clone());
         assert_eq!(access.check(None, ip("10.1.1.1")), Ok(Granted::Network));
-        assert_eq!(access.check(None, ip("192.168.0.1")), Err(Rejection::Network));
+        assert_eq!(
+            access.check(None, ip("192.168.0.1")),
+            Err(Rejection::Network)
+        );
         assert_eq!(access.check(None, None), Err(Rejection::Network));
         assert_eq!(
             access.check(Some(b"Bearer right"), ip("192.168.0.1")),
@@ -330,9 +346,15 @@ mod tests {
     #[test]
     fn hashing_input_drops_one_line_break() {
         assert_eq!(hash_key_input(b"right\n").expect("key"), hash_key(b"right"));
-        assert_eq!(hash_key_input(b"right\r\n").expect("key"), hash_key(b"right"));
+        assert_eq!(
+            hash_key_input(b"right\r\n").expect("key"),
+            hash_key(b"right")
+        );
         assert_eq!(hash_key_input(b"right").expect("key"), hash_key(b"right"));
-        assert_eq!(hash_key_input(b"right\n\n").expect("key"), hash_key(b"right\n"));
+        assert_eq!(
+            hash_key_input(b"right\n\n").expect("key"),
+            hash_key(b"right\n")
+        );
         assert!(hash_key_input(b"\n").is_err());
         assert!(hash_key_input(b"").is_err());
     }
