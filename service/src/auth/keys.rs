@@ -236,7 +236,11 @@ mod tests {
         assert_eq!(keys.verify(b"secret").as_deref(), Some("trainer"));
         assert_eq!(keys.verify(b"other").as_deref(), Some("key-4"));
         assert_eq!(keys.verify(b"secreT"), None);
-        assert_eq!(keys.verify(SECRET_HASH.as_bytes()), None, "the hash is not the key");
+        assert_eq!(
+            keys.verify(SECRET_HASH.as_bytes()),
+            None,
+            "the hash is not the key"
+        );
     }
 
     #[test]
@@ -278,6 +282,9 @@ mod tests {
     fn debug_shows_names_only() {
         let keys = ApiKeys::parse_list(&format!("ops:{SECRET_HASH}")).expect("valid");
         let shown = format!("{keys:?}");
-        assert!(shown.contains("ops") && !shown.contains(&SECRET_HASH[..8]), "{shown}");
+        assert!(
+            shown.contains("ops") && !shown.contains(&SECRET_HASH[..8]),
+            "{shown}"
+        );
     }
 }
