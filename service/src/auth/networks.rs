@@ -1,15 +1,16 @@
 //! Client networks allowed by address (CIDR), for clients that cannot send a
 //! key: the game mod sends no headers of its own.
 
-use std::{fmt, net::IpAddr, str::FromStr};
+use std::{fmt, net::IpAddr, str::FromStr, sync::Arc};
 
 use ipnet::IpNet;
 
 use super::AuthConfigError;
 
-/// A list of networks; a peer inside any of them is allowed.
+/// A list of networks; a peer inside any of them is allowed. Shared, so the
+/// middleware's per-request clone of its state does not copy it.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Networks(Vec<IpNet>);
+pub struct Networks(Arc<[IpNet]>);
 
 impl fmt::Debug for Networks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,10 +23,10 @@ impl fmt::Debug for Networks {
 impl Networks {
     /// The loopback networks, `127.0.0.0/8` and `::1/128`.
     pub fn loopback() -> Self {
-        Self(vec![
+        Self(Arc::new([
             IpNet::from_str("127.0.0.0/8").expect("valid"),
             IpNet::from_str("::1/128").expect("valid"),
-        ])
+        ]))
     }
 
     /// Whether `peer` is inside one of the networks. An IPv4 peer seen on an
@@ -61,7 +62,7 @@ impl FromStr for Networks {
             // `10.1.2.3/8` is almost certainly meant as `10.0.0.0/8`.
             nets.push(net.trunc());
         }
-        Ok(Self(nets))
+        Ok(Self(nets.into()))
     }
 }
 
