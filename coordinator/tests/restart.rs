@@ -217,3 +217,118 @@ async fn queued_requests_that_cannot_be_answered_are_dropped_not_retried_forever
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Every lease of `resource`, and checks that together they fit its capacity.
+async fn leases_within_capacity(
+    grpc: &mut v1::resource_coordinator_client::ResourceCoordinatorClient<
+        tonic::transport::Channel,
+    >,
+    name: &str,
+) -> Vec<v1::Lease> {
+    let status = resource(grpc, name).await;
+    let held: u64 = status.leases.iter().map(|l| l.quantity).sum();
+    assert_eq!(held, status.allocated, "allocated is what the leases hold");
+    assert!(
+        held <= status.capacity,
+        "{name}: {held} granted of {} capacity",
+        status.capacity
+    );
+    status.leases
+}
+
+#[tokio::test]
+async fn after_a_kill_a_resent_request_id_gets_its_lease_back_and_nothing_is_granted_twice() {
+    let server = NatsServer::start().await.expect("nats");
+    let nats = server.connect().await;
+    let config = "[cpu]\ncores = 2\n";
+
+    let mut first = start(&server, config).await;
+    let with_id = |holder: &str, request_id: &str| {
+        let mut request = acquire("cpu", 1, Priority::High, holder);
+        request.lease_duration = secs(600);
+        request.request_id = request_id.to_owned();
+        request
+    };
+    let trainer = granted(
+        &first
+            .grpc
+            .acquire(with_id("trainer", "job-1"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let strategist = granted(&nats_acquire(&nats, with_id("strategist", "job-2")).await);
+    // A third request waits inside the coordinator when it dies; its
+    // caller sees the connection fail and re-sends it later.
+    let mut waiting = with_id("evaluator", "job-3");
+    waiting.wait_timeout = secs(120);
+    let mut grpc = first.grpc.clone();
+    let waiter = tokio::spawn(async move { grpc.acquire(waiting).await });
+    wait_for_waiting(&mut first.grpc, "cpu", 1).await;
+    drop(first); // SIGKILL
+    assert!(
+        waiter.await.unwrap().is_err(),
+        "the waiting request died with the coordinator"
+    );
+
+    let mut second = start(&server, config).await;
+    let leases = leases_within_capacity(&mut second.grpc, "cpu").await;
+    assert_eq!(leases.len(), 2, "the two grants, nothing for the waiter");
+    // Re-sent request ids (their callers never saw an answer, say) get the
+    // leases they already hold, over gRPC and over NATS alike: not new ones.
+    let again = granted(
+        &second
+            .grpc
+            .acquire(with_id("trainer", "job-1"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(
+        (again.lease_id.as_str(), again.fencing_token),
+        (trainer.lease_id.as_str(), trainer.fencing_token)
+    );
+    let again = granted(&nats_acquire(&nats, with_id("strategist", "job-2")).await);
+    assert_eq!(
+        (again.lease_id.as_str(), again.fencing_token),
+        (strategist.lease_id.as_str(), strategist.fencing_token)
+    );
+    assert_eq!(
+        leases_within_capacity(&mut second.grpc, "cpu").await.len(),
+        2
+    );
+
+    // Full: anything more is refused, not granted beyond the capacity.
+    let refused = second
+        .grpc
+        .acquire(acquire("cpu", 1, Priority::High, "intruder"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(denied(&refused).reason, v1::DenialReason::Timeout as i32);
+
+    // The waiter re-sends once a core is free: one lease, however often it asks.
+    second
+        .grpc
+        .release(v1::ReleaseRequest {
+            lease_id: trainer.lease_id.clone(),
+            holder: "trainer".to_owned(),
+        })
+        .await
+        .unwrap();
+    let evaluator = granted(
+        &second
+            .grpc
+            .acquire(with_id("evaluator", "job-3"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert!(evaluator.fencing_token > strategist.fencing_token);
+    let repeat = granted(&nats_acquire(&nats, with_id("evaluator", "job-3")).await);
+    assert_eq!(repeat.lease_id, evaluator.lease_id);
+    let leases = leases_within_capacity(&mut second.grpc, "cpu").await;
+    let mut holders: Vec<&str> = leases.iter().map(|l| l.holder.as_str()).collect();
+    holders.sort_unstable();
+    assert_eq!(holders, ["evaluator", "strategist"]);
+}
