@@ -26,10 +26,10 @@ pub mod metrics;
 pub mod run;
 pub mod shutdown;
 pub mod telemetry;
-pub mod tls;
-pub mod trace_context;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
+pub mod trace_context;
 
 pub use app::{App, Shutdown, Started};
 pub use run::{CommonArgs, Listen, RunError, run};
