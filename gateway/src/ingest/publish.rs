@@ -201,3 +201,48 @@ fn in_request_order(mut acked: Vec<(Item, PublishAck)>) -> Vec<(Item, PublishAck
     });
     acked
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A publish refused by JetStream with `err_code`, as the client reports it.
+    fn refused(err_code: u64, description: &str) -> PublishError {
+        let server: jetstream::Error = serde_json::from_value(serde_json::json!({
+            "code": 503,
+            "err_code": err_code,
+            "description": description,
+        }))
+        .expect("a JetStream API error");
+        PublishError::with_source(PublishErrorKind::Other, server)
+    }
+
+    #[test]
+    fn refusals_for_want_of_space_are_a_full_store() {
+        for (code, description) in [
+            (10077, "maximum bytes exceeded"),
+            (10077, "maximum messages exceeded"),
+            (10047, "insufficient storage resources available"),
+            (10028, "insufficient memory resources available"),
+            (10023, "insufficient resources"),
+        ] {
+            let error = failure("jimbot.game.s.t", refused(code, description));
+            assert!(
+                matches!(&error, ApiError::StoreFull(m) if m.contains(description)),
+                "{code} {description}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_refusals_are_not_a_full_store() {
+        for error in [
+            refused(10077, "input/output error"),
+            refused(10071, "wrong last sequence: 4"),
+            PublishError::new(PublishErrorKind::BrokenPipe),
+        ] {
+            let mapped = failure("jimbot.game.s.t", error);
+            assert!(matches!(mapped, ApiError::Unavailable(_)), "{mapped:?}");
+        }
+    }
+}
