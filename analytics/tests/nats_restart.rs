@@ -133,7 +133,7 @@ async fn a_nats_restart_under_the_running_binary_counts_like_one_clean_pass() {
     publish(&harness, &mut workload, 0, BEFORE_RESTART).await;
     let service = Service::spawn(&harness);
     service.wait_ready(200, "not ready").await;
-    // Restart while it is still working through the first half.
+    // Stop NATS once it has started applying (it may have caught up).
     service.wait_applied(BEFORE_RESTART as u64 / 3).await;
 
     harness.server.stop().await;
