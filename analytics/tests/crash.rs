@@ -47,10 +47,7 @@ struct Service {
 
 impl Service {
     fn spawn(harness: &Harness) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = jimbot_nats::testing::free_port().expect("free port");
         let child = Command::new(BINARY)
             .args([
                 "--http-addr",

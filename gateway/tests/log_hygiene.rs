@@ -20,8 +20,8 @@ use tokio::{
 const MAX_LINE: usize = 8 * 1024;
 
 fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
+    let port = jimbot_nats::testing::free_port().expect("free port");
+    SocketAddr::from(([127, 0, 0, 1], port))
 }
 
 /// Sends one raw HTTP/1.1 request; the status line of the answer.

@@ -63,9 +63,35 @@ pub fn nats_server_binary() -> Result<PathBuf, HarnessError> {
         .ok_or(HarnessError::BinaryNotFound)
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, for a process about to listen on it.
+///
+/// Taken from below the kernel's ephemeral range, in turn across the tests
+/// of this process: a port the kernel picks for `:0` is the kind it also
+/// hands out to outgoing connections and other tests' listeners, so it could
+/// be taken again before the process meant to use it binds it.
 pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    const LOWEST: u32 = 10_000;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .filter(|start| *start > LOWEST + 1_000)
+        .unwrap_or(32_768);
+    let span = ephemeral_start - LOWEST;
+    // Test binaries run one after another; each starts somewhere else.
+    let offset = std::process::id().wrapping_mul(7_919);
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = LOWEST + offset.wrapping_add(n) % span;
+        let port = u16::try_from(port).expect("below the ephemeral range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        "no free port below the ephemeral range",
+    ))
 }
 
 /// Settings for one server; start it with [`ServerBuilder::start`].

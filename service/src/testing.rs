@@ -40,9 +40,7 @@ impl ServiceProcess {
         env: &[(&str, &str)],
     ) -> std::io::Result<Self> {
         let free = || -> std::io::Result<SocketAddr> {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
+            let port = jimbot_nats::testing::free_port()?;
             Ok(SocketAddr::from(([127, 0, 0, 1], port)))
         };
         let http_addr = free()?;
