@@ -76,19 +76,30 @@ async fn a_request_redelivered_after_its_answer_gets_that_answer_not_a_second_le
         .await
         .unwrap();
     drop(first);
-
-    // What a coordinator killed between sending the answer and acknowledging
-    // the request leaves behind: the request delivered once, unacknowledged,
-    // and its recorded answer. The caller resends with the same request id.
-    let sequence = queue(&js, "test.replies", &request).await;
     let spec = Topology::coordinator_requests_consumer();
-    let consumer: PullConsumer = js
+    let mut consumer: PullConsumer = js
         .get_stream(&spec.stream)
         .await
         .unwrap()
         .get_consumer(spec.name())
         .await
         .unwrap();
+    // The killed coordinator's pull requests stay with the server until it
+    // notices the connection gone; a request queued before that would be
+    // delivered to them, and lost to this test's own fetch.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while consumer.info().await.unwrap().num_waiting > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first coordinator's pulls linger"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // What a coordinator killed between sending the answer and acknowledging
+    // the request leaves behind: the request delivered once, unacknowledged,
+    // and its recorded answer. The caller resends with the same request id.
+    let sequence = queue(&js, "test.replies", &request).await;
     let mut delivered = consumer.fetch().max_messages(1).messages().await.unwrap();
     let message = delivered.next().await.expect("delivered").unwrap();
     assert_eq!(message.info().unwrap().stream_sequence, sequence);
