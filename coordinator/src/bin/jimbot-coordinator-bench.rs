@@ -381,6 +381,35 @@ async fn pair(
 
 type Outcome = (Histogram<u64>, u64, u64, Duration);
 
+/// Each request's number and scheduled start, `per_s` a second for
+/// `duration`, from a thread of its own. tokio's timer wakes on whole
+/// milliseconds: at 2,500 pairs a second it would send requests in bunches
+/// and add up to a millisecond of the pacer's own lateness to latencies
+/// counted from the schedule. A thread's sleep is accurate to tens of
+/// microseconds. Requests never wait for earlier answers, so counting from
+/// the schedule still charges the system for any delay it causes.
+fn pace(per_s: f64, duration: Duration) -> tokio::sync::mpsc::UnboundedReceiver<(u64, Instant)> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let interval = Duration::from_secs_f64(1.0 / per_s);
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        for n in 0_u64.. {
+            let offset = interval.mul_f64(n as f64);
+            if offset >= duration {
+                break;
+            }
+            let scheduled = start + offset;
+            if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if tx.send((n, scheduled)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
 }
@@ -392,19 +421,12 @@ async fn fixed_rate(
     rate: u32,
     duration: Duration,
 ) -> Outcome {
-    let pairs_per_s = f64::from(rate.max(2)) / 2.0;
-    let interval = Duration::from_secs_f64(1.0 / pairs_per_s);
     let latency = Arc::new(Mutex::new(histogram()));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let start = tokio::time::Instant::now();
+    let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut n: u64 = 0;
-    loop {
-        let scheduled = start + interval.mul_f64(n as f64);
-        if scheduled.duration_since(start) >= duration {
-            break;
-        }
-        tokio::time::sleep_until(scheduled).await;
+    let mut schedule = pace(f64::from(rate.max(2)) / 2.0, duration);
+    while let Some((n, scheduled)) = schedule.recv().await {
         let mut client = clients[n as usize % clients.len()].clone();
         let latency = latency.clone();
         let errors = errors.clone();
@@ -425,7 +447,6 @@ async fn fixed_rate(
                 }
             }
         });
-        n += 1;
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
@@ -463,19 +484,12 @@ async fn kv_alone(
         ..Default::default()
     })
     .await?;
-    let pairs_per_s = f64::from(rate.max(2)) / 2.0;
-    let interval = Duration::from_secs_f64(1.0 / pairs_per_s);
     let latency = Arc::new(Mutex::new(histogram()));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let start = tokio::time::Instant::now();
+    let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut n: u64 = 0;
-    loop {
-        let scheduled = start + interval.mul_f64(n as f64);
-        if scheduled.duration_since(start) >= duration {
-            break;
-        }
-        tokio::time::sleep_until(scheduled).await;
+    let mut schedule = pace(f64::from(rate.max(2)) / 2.0, duration);
+    while let Some((n, scheduled)) = schedule.recv().await {
         let js = js.clone();
         let latency = latency.clone();
         let errors = errors.clone();
@@ -515,7 +529,6 @@ async fn kv_alone(
                 }
             }
         });
-        n += 1;
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
