@@ -4,7 +4,8 @@
 # nats-server with file storage, then measures, each against a freshly
 # started release gateway: single-event ingest, 50-event batches, the
 # realistic many-instance profile, the replay of a 1,000,000-event session;
-# and the same batches published straight to JetStream (the baseline). Then
+# and the same batches published straight to JetStream (the baseline), also
+# at the half load, for the broker's own latency there. Then
 # the coordinator's and analytics' own suites (each starts its own server). Prints one table; rows are also left as JSON
 # in target/bench/. Never part of `just test`.
 set -euo pipefail
@@ -88,6 +89,10 @@ for sync in default always; do
   fi
   loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
     --json "$out/$sync-baseline.json"
+  # The broker's own latency at the half load: each batch published straight
+  # to JetStream waits for all its acks, as a gateway request does.
+  loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
+    --rate "$half" --json "$out/$sync-baseline-half.json"
 
   kill -TERM "$nats_pid"
   wait "$nats_pid" || true

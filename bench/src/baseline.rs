@@ -9,7 +9,7 @@ use bytes::Bytes;
 use jimbot_schemas::balatro;
 use prost::Message as _;
 
-use crate::{Plan, stats::Tally, workload::Templates};
+use crate::{Plan, gateway::Pacing, stats::Tally, workload::Templates};
 
 /// A template's event as the gateway would publish it.
 #[derive(Debug, Clone)]
@@ -41,8 +41,13 @@ pub fn encode(templates: &Templates) -> (Vec<Encoded>, Vec<Encoded>) {
     (encode_all(&templates.game_states), small)
 }
 
-/// Publishes batches of `size` for one session, keeping up to `window` acks
-/// in flight, until the plan is done.
+/// Publishes batches of `size` for one session until the plan is done.
+///
+/// As fast as possible, up to `window` acks stay in flight across batches
+/// and a batch's latency is the time to hand its messages to the client.
+/// At a fixed rate (`pacing.interval`), each batch starts on schedule and
+/// waits for all its acks, as the gateway does for a request: its latency
+/// is the broker's own share of a gateway request's at that load.
 pub async fn instance(
     plan: Plan,
     js: jetstream::Context,
@@ -50,13 +55,22 @@ pub async fn instance(
     size: usize,
     window: usize,
     session: String,
+    pacing: Pacing,
 ) -> Tally {
     let (states, small) = &*encoded;
     let mut tally = Tally::default();
     let mut pending = VecDeque::new();
     let started = Instant::now();
+    let mut next_send = started + pacing.start_offset;
     let mut n: u64 = 0;
     while !plan.done(started, n) {
+        if let Some(interval) = pacing.interval {
+            let now = Instant::now();
+            if next_send > now {
+                tokio::time::sleep(next_send - now).await;
+            }
+            next_send += interval;
+        }
         let sent = Instant::now();
         for i in 0..size {
             let event = if i == 0 {
@@ -77,6 +91,11 @@ pub async fn instance(
             n += 1;
             while pending.len() > window {
                 settle(&mut tally, pending.pop_front()).await;
+            }
+        }
+        if pacing.interval.is_some() {
+            while let Some(next) = pending.pop_front() {
+                settle(&mut tally, Some(next)).await;
             }
         }
         tally.requests += 1;

@@ -62,8 +62,6 @@ pub async fn instance(
     let started = Instant::now();
     let mut next_heartbeat = started;
     let mut next_diff = started;
-    // Instances at a fixed rate start spread over one interval, like
-    // independent games, not all in the same instant.
     let mut next_send = started + start_offset;
     while !plan.done(started, counter) {
         // A fixed request rate (for latency below the maximum load).
@@ -143,6 +141,14 @@ pub struct Pacing {
     pub interval: Option<Duration>,
     /// When this instance's first request goes out.
     pub start_offset: Duration,
+}
+
+impl Pacing {
+    /// Each request as soon as the last is answered.
+    pub const UNPACED: Self = Self {
+        interval: None,
+        start_offset: Duration::ZERO,
+    };
 }
 
 /// How a refused request is re-sent, as the mod does after a 503: the same

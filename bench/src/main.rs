@@ -68,8 +68,9 @@ struct RunArgs {
     /// Stop each instance after this many events instead.
     #[arg(long)]
     events_per_instance: Option<u64>,
-    /// Requests per second per instance (single and batch modes); unset: as
-    /// fast as they are answered.
+    /// Requests (batches) per second per instance (single, batch and
+    /// baseline modes); unset: as fast as they are answered. A paced
+    /// baseline batch waits for all its acks, like a gateway request.
     #[arg(long)]
     rate: Option<f64>,
     /// Baseline: acks in flight per instance.
@@ -192,6 +193,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             verified,
         );
     }
+    // Instances at a fixed rate start spread over one interval, like
+    // independent games, not all in the same instant.
+    let pacing = |i: usize| gateway::Pacing {
+        interval,
+        start_offset: interval.map_or(Duration::ZERO, |every| {
+            every.mul_f64(i as f64 / args.instances as f64)
+        }),
+    };
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     let encoded = Arc::new(baseline::encode(&templates));
@@ -206,6 +215,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     args.batch_size,
                     args.window,
                     session,
+                    pacing(i),
                 ));
             }
             Mode::Replay => unreachable!("handled above"),
@@ -221,12 +231,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                     templates.clone(),
                     args.gateway.clone(),
                     session,
-                    gateway::Pacing {
-                        interval,
-                        start_offset: interval.map_or(Duration::ZERO, |every| {
-                            every.mul_f64(i as f64 / args.instances as f64)
-                        }),
-                    },
+                    pacing(i),
                     gateway::Retry {
                         attempts: args.retry,
                         max_wait: args.retry_max_wait,
@@ -261,7 +266,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             None => format!("gateway batch-{} x{}", args.batch_size, args.instances),
         },
         Mode::Realistic => format!("gateway realistic x{}", args.instances),
-        Mode::Baseline => format!("baseline batch-{} x{}", args.batch_size, args.instances),
+        Mode::Baseline => match args.rate {
+            Some(rate) => format!(
+                "baseline batch-{} x{} at {rate:.1} req/s each",
+                args.batch_size, args.instances
+            ),
+            None => format!("baseline batch-{} x{}", args.batch_size, args.instances),
+        },
         Mode::Replay => unreachable!("handled above"),
     };
     let name = match &args.label {

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::Request;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
-use crate::{Plan, baseline, stats::Tally, workload::Templates};
+use crate::{Plan, baseline, gateway::Pacing, stats::Tally, workload::Templates};
 
 /// Stores `events` events in `session`, then replays them; the tally holds
 /// the lines read (as `replayed`) and the time to the first byte.
@@ -29,8 +29,16 @@ pub async fn run(
         duration: Duration::MAX,
         events: Some(events),
     };
-    let stored =
-        baseline::instance(plan, js.clone(), encoded, 50, window, session.to_owned()).await;
+    let stored = baseline::instance(
+        plan,
+        js.clone(),
+        encoded,
+        50,
+        window,
+        session.to_owned(),
+        Pacing::UNPACED,
+    )
+    .await;
     let stored: u64 = stored.stored.values().sum();
     if stored != events {
         bail!("storing the session failed: {stored} of {events} events stored");

@@ -134,7 +134,9 @@ pub fn table(rows: &[Row]) -> String {
     for row in rows {
         let baseline = rows
             .iter()
-            .find(|r| r.name.starts_with("baseline") && r.sync == row.sync)
+            .find(|r| {
+                r.name.starts_with("baseline") && !r.name.contains(" at ") && r.sync == row.sync
+            })
             .map(|b| b.events_per_sec);
         let ratio = match baseline {
             // Only the batch rows send what the baseline sends.
