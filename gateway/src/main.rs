@@ -7,6 +7,14 @@ use jimbot_service::{App, CommonArgs, Listen, telemetry::Telemetry};
 
 const SERVICE: &str = "jimbot-gateway";
 
+// jemalloc, not glibc's malloc: under load glibc's spent a fifth of the
+// gateway's CPU, partly waiting on arena locks when a buffer allocated on one
+// worker thread is freed on another (measured: a fifth less CPU per event, and
+// a third off the p99 of 50-event batches at half the maximum load). Its
+// options are built in from `.cargo/config.toml`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// JimBot gateway: the BalatroMCP-compatible front door that publishes game
 /// events to NATS JetStream.
 #[derive(Debug, Parser)]
