@@ -4,8 +4,9 @@
 # nats-server with file storage, then measures, each against a freshly
 # started release gateway: single-event ingest, 50-event batches, the
 # realistic many-instance profile, the replay of a 1,000,000-event session;
-# and the same batches published straight to JetStream (the baseline), also
-# at the half load, for the broker's own latency there. Then
+# and the same batches published straight to JetStream (the baseline, run
+# right after the gateway's batch row), also at the half load, for the
+# broker's own latency there. Then
 # the coordinator's and analytics' own suites (each starts its own server). Prints one table; rows are also left as JSON
 # in target/bench/. Never part of `just test`.
 set -euo pipefail
@@ -73,9 +74,18 @@ for sync in default always; do
   # The gateway provisions the streams the baseline publishes to.
   run_gateway_row single --mode single --instances 64
   run_gateway_row batch --mode batch --batch-size 50 --instances 16
+  # Each baseline runs right after its gateway row, against the server in the
+  # same state (what a run leaves behind, such as the dedup window's ids,
+  # slows the next one).
+  loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
+    --json "$out/$sync-baseline.json"
   # Latency at half the maximum load just measured.
   half=$(python3 -c "import json; r=json.load(open('$out/$sync-batch.json')); print(max(r['requests_per_sec'] / 2 / 16, 0.1))")
   run_gateway_row batch-half --mode batch --batch-size 50 --instances 16 --rate "$half"
+  # The broker's own latency at the half load: each batch published straight
+  # to JetStream waits for all its acks, as a gateway request does.
+  loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
+    --rate "$half" --json "$out/$sync-baseline-half.json"
   run_gateway_row realistic --mode realistic --instances 200
   # Each request's events as one atomic batch: one disk sync per request.
   gateway_flags=(--atomic-batches)
@@ -87,12 +97,6 @@ for sync in default always; do
     # it back through the gateway as NDJSON.
     run_gateway_row replay --mode replay --replay-events "${BENCH_REPLAY_EVENTS:-1000000}"
   fi
-  loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
-    --json "$out/$sync-baseline.json"
-  # The broker's own latency at the half load: each batch published straight
-  # to JetStream waits for all its acks, as a gateway request does.
-  loadgen --nats-url "$nats_url" --sync "$sync" --mode baseline --batch-size 50 --instances 16 \
-    --rate "$half" --json "$out/$sync-baseline-half.json"
 
   kill -TERM "$nats_pid"
   wait "$nats_pid" || true
