@@ -118,7 +118,8 @@ grep '^{' "$out/analytics/output.txt" > "$out/analytics/rows.jsonl"
 
 echo
 echo "Benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)), each run $duration:"
-target/release/jimbot-loadgen table "$out"/*.json
+# Rows in the order they ran.
+target/release/jimbot-loadgen table $(ls -tr "$out"/*.json)
 echo
 echo "Coordinator (acquire + release over gRPC on loopback):"
 cat "$out/coordinator/table.md"
