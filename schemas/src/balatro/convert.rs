@@ -44,7 +44,13 @@ pub(crate) struct BatchMeta {
 }
 
 /// Deserialises `raw` into `T`, reporting the failing field's path.
+///
+/// Tracking the path costs on every value, and only a failure needs it: the
+/// value is parsed plainly first, and only if that fails again with tracking.
 fn typed<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, (String, String)> {
+    if let Ok(value) = serde_json::from_str(raw.get()) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

@@ -141,6 +141,12 @@ pub fn sanitize(body: &[u8]) -> Sanitized<'_> {
     }
 }
 
+/// Whether a byte inside a string may end it, escape, or need rewriting or
+/// checking (control bytes, the start of a multi-byte sequence).
+fn matters_in_string(byte: u8) -> bool {
+    matches!(byte, b'"' | b'\\' | 0x00..=0x1f | 0x80..=0xff)
+}
+
 struct Pass<'a> {
     body: &'a [u8],
     /// Created at the first rewrite; holds the sanitised output up to `copied_to`.
@@ -164,6 +170,15 @@ impl Pass<'_> {
                 continue;
             }
             if in_string {
+                // Most of a body is string content, and in a string only
+                // these bytes matter: skip straight to the next one.
+                if !matters_in_string(byte) {
+                    i += body[i..]
+                        .iter()
+                        .position(|&b| matters_in_string(b))
+                        .unwrap_or(body.len() - i);
+                    continue;
+                }
                 match byte {
                     b'\\' => {
                         // Skip the escaped byte unless it needs rewriting itself.
