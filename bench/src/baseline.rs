@@ -9,7 +9,7 @@ use bytes::Bytes;
 use jimbot_schemas::balatro;
 use prost::Message as _;
 
-use crate::{Plan, gateway::Pacing, stats::Tally, workload::Templates};
+use crate::{Plan, pacing::Pacing, stats::Tally, workload::Templates};
 
 /// A template's event as the gateway would publish it.
 #[derive(Debug, Clone)]
@@ -61,16 +61,10 @@ pub async fn instance(
     let mut tally = Tally::default();
     let mut pending = VecDeque::new();
     let started = Instant::now();
-    let mut next_send = started + pacing.start_offset;
+    let mut schedule = pacing.schedule(started);
     let mut n: u64 = 0;
     while !plan.done(started, n) {
-        if let Some(interval) = pacing.interval {
-            let now = Instant::now();
-            if next_send > now {
-                tokio::time::sleep(next_send - now).await;
-            }
-            next_send += interval;
-        }
+        schedule.due().await;
         let sent = Instant::now();
         for i in 0..size {
             let event = if i == 0 {
@@ -93,7 +87,7 @@ pub async fn instance(
                 settle(&mut tally, pending.pop_front()).await;
             }
         }
-        if pacing.interval.is_some() {
+        if pacing.is_paced() {
             while let Some(next) = pending.pop_front() {
                 settle(&mut tally, Some(next)).await;
             }

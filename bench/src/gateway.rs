@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::{
     Plan,
+    pacing::Pacing,
     stats::Tally,
     workload::{Templates, batch_body},
 };
@@ -52,26 +53,15 @@ pub async fn instance(
     pacing: Pacing,
     retry: Retry,
 ) -> Tally {
-    let Pacing {
-        interval,
-        start_offset,
-    } = pacing;
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut tally = Tally::default();
     let mut counter: u64 = 0;
     let started = Instant::now();
     let mut next_heartbeat = started;
     let mut next_diff = started;
-    let mut next_send = started + start_offset;
+    let mut schedule = pacing.schedule(started);
     while !plan.done(started, counter) {
-        // A fixed request rate (for latency below the maximum load).
-        if let Some(interval) = interval {
-            let now = Instant::now();
-            if next_send > now {
-                tokio::time::sleep(next_send - now).await;
-            }
-            next_send += interval;
-        }
+        schedule.due().await;
         let (path, body, events) = match shape {
             Shape::Single => {
                 let mut body = String::new();
@@ -132,23 +122,6 @@ pub async fn instance(
         .await;
     }
     tally
-}
-
-/// A fixed request rate, when one is set.
-#[derive(Debug, Clone, Copy)]
-pub struct Pacing {
-    /// Time between requests; `None`: as fast as they are answered.
-    pub interval: Option<Duration>,
-    /// When this instance's first request goes out.
-    pub start_offset: Duration,
-}
-
-impl Pacing {
-    /// Each request as soon as the last is answered.
-    pub const UNPACED: Self = Self {
-        interval: None,
-        start_offset: Duration::ZERO,
-    };
 }
 
 /// How a refused request is re-sent, as the mod does after a 503: the same

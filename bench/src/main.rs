@@ -5,6 +5,7 @@
 
 mod baseline;
 mod gateway;
+mod pacing;
 mod replay;
 mod stats;
 mod verify;
@@ -18,6 +19,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use pacing::Pacing;
 use stats::{Row, Tally};
 
 /// Load generator for the JimBot gateway, with a direct-JetStream baseline.
@@ -195,7 +197,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     // Instances at a fixed rate start spread over one interval, like
     // independent games, not all in the same instant.
-    let pacing = |i: usize| gateway::Pacing {
+    let pacing = |i: usize| Pacing {
         interval,
         start_offset: interval.map_or(Duration::ZERO, |every| {
             every.mul_f64(i as f64 / args.instances as f64)

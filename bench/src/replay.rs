@@ -11,7 +11,7 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::Request;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
-use crate::{Plan, baseline, gateway::Pacing, stats::Tally, workload::Templates};
+use crate::{Plan, baseline, pacing::Pacing, stats::Tally, workload::Templates};
 
 /// Stores `events` events in `session`, then replays them; the tally holds
 /// the lines read (as `replayed`) and the time to the first byte.

@@ -22,7 +22,10 @@ use std::{
     net::SocketAddr,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::Arc,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -31,10 +34,7 @@ use async_nats::jetstream::stream::StorageType;
 use clap::Parser;
 use hdrhistogram::Histogram;
 use jimbot_schemas::v1::{self, resource_coordinator_client::ResourceCoordinatorClient};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    sync::Mutex,
-};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 
 /// Benchmarks the coordinator's gRPC decisions.
@@ -417,34 +417,34 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
 }
 
-/// `rate` requests per second (acquire, then release of the same lease),
-/// each pair started at its scheduled time; latency counted from then.
-async fn fixed_rate(
-    clients: &[ResourceCoordinatorClient<Channel>],
-    rate: u32,
-    duration: Duration,
-) -> Outcome {
+/// Runs `step` for `rate / 2` numbered steps per second, each started at its
+/// scheduled time whether or not earlier ones are done. A step does two
+/// operations and returns the latency of each; the first is recorded from
+/// the step's scheduled time, so any delay behind schedule counts too.
+async fn open_loop<F, Fut>(rate: u32, duration: Duration, step: F) -> Outcome
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = anyhow::Result<(Duration, Duration)>> + Send + 'static,
+{
     let latency = Arc::new(Mutex::new(histogram()));
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let mut schedule = pace(f64::from(rate.max(2)) / 2.0, duration);
     while let Some((n, scheduled)) = schedule.recv().await {
-        let mut client = clients[n as usize % clients.len()].clone();
+        let step = step(n);
         let latency = latency.clone();
         let errors = errors.clone();
         tasks.spawn(async move {
-            let holder = format!("bench-{n}");
-            match pair(&mut client, &holder).await {
-                Ok((acquire, release)) => {
-                    // The acquire's latency includes any delay behind schedule.
-                    let behind = scheduled.elapsed().saturating_sub(acquire + release);
-                    let mut h = latency.lock().await;
-                    let _ = h.record((acquire + behind).as_micros() as u64);
-                    let _ = h.record(release.as_micros() as u64);
+            let behind = scheduled.elapsed();
+            match step.await {
+                Ok((first, second)) => {
+                    let mut h = latency.lock().expect("not poisoned");
+                    let _ = h.record((behind + first).as_micros() as u64);
+                    let _ = h.record(second.as_micros() as u64);
                 }
                 Err(e) => {
-                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                    if errors.fetch_add(1, Ordering::Relaxed) == 0 {
                         eprintln!("error: {e}");
                     }
                 }
@@ -454,19 +454,28 @@ async fn fixed_rate(
     }
     while tasks.join_next().await.is_some() {}
     let took = start.elapsed();
-    let latency = latency.lock().await.clone();
+    let latency = latency.lock().expect("not poisoned").clone();
     let done = latency.len();
-    (
-        latency,
-        done,
-        errors.load(std::sync::atomic::Ordering::Relaxed),
-        took,
-    )
+    (latency, done, errors.load(Ordering::Relaxed), took)
+}
+
+/// `rate` requests per second: acquire, then release of the same lease.
+async fn fixed_rate(
+    clients: &[ResourceCoordinatorClient<Channel>],
+    rate: u32,
+    duration: Duration,
+) -> Outcome {
+    open_loop(rate, duration, |n| {
+        let mut client = clients[n as usize % clients.len()].clone();
+        async move { Ok(pair(&mut client, &format!("bench-{n}")).await?) }
+    })
+    .await
 }
 
 /// What each decision waits for, measured alone: at `rate` writes per
-/// second, a new key created (expected revision 0) in a KV bucket, then deleted naming its revision, as the coordinator writes a
-/// lease and forgets it; latency from each write's scheduled time to its
+/// second, a new key created (expected revision 0) in a KV bucket, then
+/// deleted naming its revision, as the coordinator writes a lease and
+/// forgets it; latency from each write's scheduled time to its
 /// acknowledgement.
 async fn kv_alone(
     nats_port: u16,
@@ -487,16 +496,9 @@ async fn kv_alone(
         ..Default::default()
     })
     .await?;
-    let latency = Arc::new(Mutex::new(histogram()));
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut schedule = pace(f64::from(rate.max(2)) / 2.0, duration);
-    while let Some((n, scheduled)) = schedule.recv().await {
+    Ok(open_loop(rate, duration, |n| {
         let js = js.clone();
-        let latency = latency.clone();
-        let errors = errors.clone();
-        tasks.spawn(async move {
+        async move {
             let subject = format!("$KV.{bucket}.lease.k-{n}");
             let write = |revision: u64, delete: bool| {
                 let mut headers = async_nats::HeaderMap::new();
@@ -511,39 +513,15 @@ async fn kv_alone(
                 };
                 js.publish_with_headers(subject.clone(), headers, payload)
             };
-            let outcome = async {
-                let created = write(0, false).await?.await?;
-                let acquire = scheduled.elapsed();
-                let started = Instant::now();
-                write(created.sequence, true).await?.await?;
-                anyhow::Ok((acquire, started.elapsed()))
-            }
-            .await;
-            match outcome {
-                Ok((create, delete)) => {
-                    let mut h = latency.lock().await;
-                    let _ = h.record(create.as_micros() as u64);
-                    let _ = h.record(delete.as_micros() as u64);
-                }
-                Err(e) => {
-                    if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
-                        eprintln!("error: {e}");
-                    }
-                }
-            }
-        });
-        while tasks.try_join_next().is_some() {}
-    }
-    while tasks.join_next().await.is_some() {}
-    let took = start.elapsed();
-    let latency = latency.lock().await.clone();
-    let done = latency.len();
-    Ok((
-        latency,
-        done,
-        errors.load(std::sync::atomic::Ordering::Relaxed),
-        took,
-    ))
+            let started = Instant::now();
+            let created = write(0, false).await?.await?;
+            let create = started.elapsed();
+            let started = Instant::now();
+            write(created.sequence, true).await?.await?;
+            Ok((create, started.elapsed()))
+        }
+    })
+    .await)
 }
 
 /// `concurrency` clients, each acquiring and releasing as fast as answered.
